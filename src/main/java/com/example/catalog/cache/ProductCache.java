@@ -1,0 +1,264 @@
+package com.example.catalog.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Component;
+
+/**
+ * The Redis side of cache-aside for products. Each product is a hash under
+ * {@code <prefix><id>} holding a {@code state} ({@code value}, {@code stale}, {@code deleted} or
+ * {@code absent}), the product's {@code version} and, for a value, its response {@code json}.
+ * All writes are Lua scripts that never replace a newer version with an older one, and an
+ * invalidation that Redis could not take is kept and applied before the cache is read again.
+ */
+@Component
+public class ProductCache {
+
+	private static final Logger logger = LoggerFactory.getLogger(ProductCache.class);
+
+	/** Version of a deletion marker: newer than any version a product can have. */
+	private static final long DELETED = Long.MAX_VALUE;
+
+	private static final RedisScript<List> LOOKUP = script("lookup", List.class);
+
+	private static final RedisScript<Long> FILL = script("fill", Long.class);
+
+	private static final RedisScript<Long> FILL_ABSENT = script("fill-absent", Long.class);
+
+	private static final RedisScript<Long> INVALIDATE = script("invalidate", Long.class);
+
+	private final RedisTemplate<String, byte[]> redis;
+
+	private final RedisGuard guard;
+
+	private final CacheProperties properties;
+
+	/** Invalidations Redis did not take: product id to the version that must win. */
+	private final Map<Long, Long> pendingInvalidations = new ConcurrentHashMap<>();
+
+	private final Counter hits;
+
+	private final Counter negativeHits;
+
+	private final Counter misses;
+
+	private final Counter bypasses;
+
+	private final Counter staleSetsRefused;
+
+	private final Counter failedInvalidations;
+
+	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, CacheProperties properties,
+			MeterRegistry meters) {
+		this.redis = productCacheTemplate;
+		this.guard = guard;
+		this.properties = properties;
+		this.hits = lookups(meters, "hit");
+		this.negativeHits = lookups(meters, "negative_hit");
+		this.misses = lookups(meters, "miss");
+		this.bypasses = lookups(meters, "bypass");
+		this.staleSetsRefused = Counter.builder("catalog.cache.stale_sets_refused")
+			.description("Cache fills refused because a newer version had been committed")
+			.register(meters);
+		this.failedInvalidations = Counter.builder("catalog.cache.invalidations_failed")
+			.description("Invalidations Redis could not take at once, kept to apply later")
+			.register(meters);
+		meters.gauge("catalog.cache.invalidations_pending", this.pendingInvalidations, Map::size);
+	}
+
+	/** Tries Redis once at start-up, so that a missing Redis is reported before the first request. */
+	@EventListener(ApplicationReadyEvent.class)
+	void checkRedisOnStart() {
+		this.guard.call(() -> this.redis.execute((RedisCallback<String>) (connection) -> connection.ping()));
+	}
+
+	/** Looks a product up in Redis, logging and counting the outcome. */
+	public Lookup lookup(long id) {
+		Lookup lookup = read(id);
+		switch (lookup.outcome()) {
+			case HIT -> {
+				logger.info("CACHE HIT: {}", id);
+				this.hits.increment();
+			}
+			case ABSENT -> {
+				logger.info("CACHE HIT: {} (no such product)", id);
+				this.negativeHits.increment();
+			}
+			case MISS -> {
+				logger.info("CACHE MISS: {}", id);
+				this.misses.increment();
+			}
+			case BYPASS -> {
+				logger.debug("CACHE BYPASS: {}", id);
+				this.bypasses.increment();
+			}
+		}
+		return lookup;
+	}
+
+	/**
+	 * Looks again, quietly, for a caller that already missed: another caller may have filled
+	 * the entry meanwhile.
+	 */
+	public Lookup lookupAgain(long id) {
+		return read(id);
+	}
+
+	private Lookup read(long id) {
+		if (!this.pendingInvalidations.isEmpty() && !applyPendingInvalidations()) {
+			// Redis may still hold what those invalidations were meant to remove.
+			return new Lookup(Outcome.BYPASS, null);
+		}
+		Optional<List> entry = this.guard.call(() -> this.redis.execute(LOOKUP, List.of(key(id))));
+		if (entry.isEmpty()) {
+			return new Lookup(Outcome.BYPASS, null);
+		}
+		List<?> fields = entry.get();
+		String state = fields.isEmpty() ? null : text((byte[]) fields.get(0));
+		if ("value".equals(state) && fields.get(1) != null) {
+			return new Lookup(Outcome.HIT, (byte[]) fields.get(1));
+		}
+		if ("absent".equals(state) || "deleted".equals(state)) {
+			return new Lookup(Outcome.ABSENT, null);
+		}
+		return new Lookup(Outcome.MISS, null);
+	}
+
+	/** Stores a product read from the database, unless a newer version was seen meanwhile. */
+	public void put(long id, long version, byte[] json) {
+		if (this.pendingInvalidations.containsKey(id)) {
+			return;
+		}
+		this.guard.call(() -> this.redis.execute(FILL, List.of(key(id)), number(version), json, number(jittered(this.properties.ttl()))))
+			.filter((stored) -> stored < 0)
+			.ifPresent((refused) -> {
+				logger.debug("Refused to cache version {} of product {}: a newer one was committed", version, id);
+				this.staleSetsRefused.increment();
+			});
+	}
+
+	/** Remembers for a short while that no product has this id. */
+	public void putAbsent(long id) {
+		if (this.pendingInvalidations.containsKey(id)) {
+			return;
+		}
+		this.guard.call(() -> this.redis.execute(FILL_ABSENT, List.of(key(id)),
+				number(jittered(this.properties.negativeTtl()))));
+	}
+
+	/** Marks the product changed: call after the transaction that created or updated it committed. */
+	public void invalidate(long id, long committedVersion) {
+		mark(id, committedVersion);
+	}
+
+	/** Marks the product deleted: call after the deleting transaction committed. */
+	public void invalidateDeleted(long id) {
+		mark(id, DELETED);
+	}
+
+	private void mark(long id, long version) {
+		if (applyMarker(id, version)) {
+			logger.info("CACHE INVALIDATED: {}", id);
+		}
+		else {
+			this.pendingInvalidations.merge(id, version, Math::max);
+			this.failedInvalidations.increment();
+			logger.warn("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)",
+					id);
+		}
+	}
+
+	private boolean applyMarker(long id, long version) {
+		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
+		return this.guard
+			.call(() -> this.redis.execute(INVALIDATE, List.of(key(id)), number(version), state,
+					number(this.properties.ttl().toMillis())))
+			.isPresent();
+	}
+
+	private boolean applyPendingInvalidations() {
+		for (Map.Entry<Long, Long> pending : this.pendingInvalidations.entrySet()) {
+			if (!applyMarker(pending.getKey(), pending.getValue())) {
+				return false;
+			}
+			this.pendingInvalidations.remove(pending.getKey(), pending.getValue());
+			logger.info("CACHE INVALIDATED: {} (deferred)", pending.getKey());
+		}
+		return true;
+	}
+
+	private long jittered(Duration ttl) {
+		double jitter = this.properties.ttlJitter();
+		double factor = 1 + jitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
+		return Math.max(1, Math.round(ttl.toMillis() * factor));
+	}
+
+	private String key(long id) {
+		return this.properties.keyPrefix() + id;
+	}
+
+	private static byte[] number(long value) {
+		return bytes(Long.toString(value));
+	}
+
+	private static byte[] bytes(String text) {
+		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+	private static String text(byte[] bytes) {
+		return (bytes != null) ? new String(bytes, StandardCharsets.UTF_8) : null;
+	}
+
+	private static Counter lookups(MeterRegistry meters, String outcome) {
+		return Counter.builder("catalog.cache.lookups")
+			.description("Product cache lookups by outcome")
+			.tag("outcome", outcome)
+			.register(meters);
+	}
+
+	private static <T> RedisScript<T> script(String name, Class<T> resultType) {
+		return RedisScript.of(new ClassPathResource("cache/" + name + ".lua"), resultType);
+	}
+
+	/** What Redis said about a product. */
+	public enum Outcome {
+
+		/** The product's JSON was cached. */
+		HIT,
+		/** Redis remembers that no product has this id. */
+		ABSENT,
+		/** Nothing usable was cached: read the database and {@link #put}. */
+		MISS,
+		/** Redis could not be used: read the database and do not cache. */
+		BYPASS
+
+	}
+
+	/**
+	 * The answer of a lookup: the outcome, and the cached JSON on a hit.
+	 *
+	 * @param outcome what Redis said
+	 * @param json the product's JSON, on a hit only
+	 */
+	public record Lookup(Outcome outcome, byte[] json) {
+
+	}
+
+}

@@ -1,0 +1,75 @@
+package com.example.catalog.cache;
+
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs every Redis command behind a circuit breaker and turns any failure into "no answer", so
+ * callers fall back to the database. Redis going away and coming back is logged once each, not
+ * per request.
+ */
+@Component
+public class RedisGuard {
+
+	private static final Logger logger = LoggerFactory.getLogger(RedisGuard.class);
+
+	private final CircuitBreaker breaker;
+
+	private final AtomicBoolean available = new AtomicBoolean(true);
+
+	RedisGuard(CacheProperties properties) {
+		this.breaker = CircuitBreaker.of("redis", CircuitBreakerConfig.custom()
+			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+			.slidingWindowSize(10)
+			.minimumNumberOfCalls(5)
+			.failureRateThreshold(50)
+			.waitDurationInOpenState(properties.breakerOpenDuration())
+			.permittedNumberOfCallsInHalfOpenState(2)
+			.build());
+	}
+
+	/**
+	 * Runs a Redis command. Empty when Redis is skipped (breaker open) or the command failed in
+	 * any way: refused, timed out, or answered with an error.
+	 */
+	public <T> Optional<T> call(Supplier<T> command) {
+		try {
+			T result = this.breaker.executeSupplier(command);
+			if (this.available.compareAndSet(false, true)) {
+				logger.info("Redis is reachable again: caching resumed");
+			}
+			return Optional.ofNullable(result);
+		}
+		catch (CallNotPermittedException skipped) {
+			return Optional.empty();
+		}
+		catch (RuntimeException failure) {
+			// Any failure of the cache must degrade to the database, whatever its type.
+			if (this.available.compareAndSet(true, false)) {
+				logger.warn("Redis is unavailable ({}): serving from the database without cache until it returns",
+						failure.getMessage());
+			}
+			logger.debug("Redis command failed", failure);
+			return Optional.empty();
+		}
+	}
+
+	/** Whether the last Redis command succeeded. */
+	public boolean isAvailable() {
+		return this.available.get();
+	}
+
+	CircuitBreaker.State breakerState() {
+		return this.breaker.getState();
+	}
+
+}

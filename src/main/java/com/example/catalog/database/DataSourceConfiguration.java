@@ -1,0 +1,70 @@
+package com.example.catalog.database;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The connection pool, with SQLite's settings when {@code DATABASE_URL} names an SQLite file.
+ * Any {@code spring.datasource.hikari.*} property still overrides what is set here.
+ */
+@Configuration(proxyBeanMethods = false)
+class DataSourceConfiguration {
+
+	private static final String SQLITE_PREFIX = "jdbc:sqlite:";
+
+	@Bean
+	@ConfigurationProperties("spring.datasource.hikari")
+	HikariDataSource dataSource(DataSourceProperties properties) {
+		HikariDataSource dataSource = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
+		String url = properties.determineUrl();
+		if (url != null && url.startsWith(SQLITE_PREFIX)) {
+			configureSqlite(dataSource, url.substring(SQLITE_PREFIX.length()));
+		}
+		return dataSource;
+	}
+
+	private static void configureSqlite(HikariDataSource dataSource, String location) {
+		createParentFolder(location);
+		// WAL lets readers go on while a write commits; NORMAL syncs at checkpoints, not at every
+		// commit, which in WAL mode still never corrupts the file (a power cut may lose the last
+		// commits, a process crash loses nothing).
+		dataSource.addDataSourceProperty("journal_mode", "WAL");
+		dataSource.addDataSourceProperty("synchronous", "NORMAL");
+		// Another process (sqlite3, a second instance) may hold the lock for a moment: wait, don't fail.
+		dataSource.addDataSourceProperty("busy_timeout", "5000");
+		// Take the write lock at BEGIN: a transaction that reads and then writes would otherwise fail
+		// with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry.
+		dataSource.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+		dataSource.addDataSourceProperty("foreign_keys", "true");
+		// SQLite runs one write at a time, and with IMMEDIATE every transaction is a writer: more
+		// connections would only wait on each other's locks in sleep-and-retry loops. One connection
+		// queues requests fairly in the pool instead; reads that Redis answers never take it.
+		dataSource.setMaximumPoolSize(1);
+		dataSource.setPoolName("sqlite");
+	}
+
+	private static void createParentFolder(String location) {
+		String file = location.split("\\?", 2)[0];
+		if (file.isEmpty() || file.equals(":memory:") || file.startsWith("file:")) {
+			return;
+		}
+		Path parent = Path.of(file).toAbsolutePath().getParent();
+		try {
+			Files.createDirectories(parent);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Cannot create the folder of the SQLite database " + parent
+					+ " (check DATABASE_URL and the folder's permissions)", ex);
+		}
+	}
+
+}

@@ -1,0 +1,61 @@
+package com.example.catalog.product;
+
+import java.math.BigDecimal;
+
+import com.fasterxml.jackson.annotation.JsonAlias;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.PositiveOrZero;
+import jakarta.validation.constraints.Size;
+
+/**
+ * The body of POST (every required field present) and PUT (only the fields to change). On PUT an
+ * absent or null field keeps its value; an empty description removes the description.
+ */
+record ProductRequest(
+		@NotNull(groups = OnCreate.class) @Size(min = 1, max = 200) String name,
+		@Size(max = 2000) String description,
+		@NotNull(groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15,
+				fraction = 2) BigDecimal price,
+		@JsonAlias("quantity") @NotNull(
+				groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
+
+	/** Validation group of the checks that only creating a product needs. */
+	interface OnCreate {
+
+	}
+
+	ProductRequest {
+		name = (name != null) ? name.strip() : null;
+	}
+
+	boolean changesNothing() {
+		return this.name == null && this.description == null && this.price == null && this.stockQuantity == null;
+	}
+
+	Product toProduct() {
+		return new Product(this.name, normalizedDescription(), this.price, this.stockQuantity);
+	}
+
+	void applyTo(Product product) {
+		if (this.name != null) {
+			product.setName(this.name);
+		}
+		if (this.description != null) {
+			product.setDescription(normalizedDescription());
+		}
+		if (this.price != null) {
+			product.setPrice(this.price);
+		}
+		if (this.stockQuantity != null) {
+			product.setStockQuantity(this.stockQuantity);
+		}
+	}
+
+	// An empty description means "no description".
+	private String normalizedDescription() {
+		return (this.description == null || this.description.isEmpty()) ? null : this.description;
+	}
+
+}

@@ -1,0 +1,127 @@
+package com.example.catalog.product;
+
+import java.util.Optional;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import com.example.catalog.cache.ProductCache;
+import com.example.catalog.cache.ProductCache.Lookup;
+import com.example.catalog.cache.ProductCache.Outcome;
+import com.example.catalog.cache.SingleFlight;
+
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id reads the
+ * database and fills Redis. Writes: the database transaction commits first, then the cache entry
+ * is invalidated, never inside the transaction.
+ */
+@Service
+class ProductService {
+
+	private final ProductRepository products;
+
+	private final ProductCache cache;
+
+	private final SingleFlight loads;
+
+	private final JsonMapper json;
+
+	private final TransactionTemplate writeTransaction;
+
+	private final TransactionTemplate readTransaction;
+
+	ProductService(ProductRepository products, ProductCache cache, SingleFlight loads, JsonMapper json,
+			PlatformTransactionManager transactionManager) {
+		this.products = products;
+		this.cache = cache;
+		this.loads = loads;
+		this.json = json;
+		this.writeTransaction = new TransactionTemplate(transactionManager);
+		this.readTransaction = new TransactionTemplate(transactionManager);
+		this.readTransaction.setReadOnly(true);
+	}
+
+	/** The product's JSON, from Redis when it is there, and where it came from. */
+	CachedJson findJson(long id) {
+		Lookup lookup = this.cache.lookup(id);
+		return switch (lookup.outcome()) {
+			case HIT -> new CachedJson(lookup.json(), Outcome.HIT);
+			case ABSENT -> throw new ProductNotFoundException(id);
+			case MISS, BYPASS -> {
+				byte[] loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
+					.orElseThrow(() -> new ProductNotFoundException(id));
+				yield new CachedJson(loaded, lookup.outcome());
+			}
+		};
+	}
+
+	private Optional<byte[]> loadAndCache(long id, Outcome outcome) {
+		if (outcome == Outcome.MISS) {
+			// Callers that missed just before the previous load filled the cache end up here: look again.
+			Lookup again = this.cache.lookupAgain(id);
+			if (again.outcome() == Outcome.HIT) {
+				return Optional.of(again.json());
+			}
+			if (again.outcome() == Outcome.ABSENT) {
+				return Optional.empty();
+			}
+		}
+		Optional<Product> product = this.readTransaction.execute((status) -> this.products.findById(id));
+		if (product.isEmpty()) {
+			if (outcome == Outcome.MISS) {
+				this.cache.putAbsent(id);
+			}
+			return Optional.empty();
+		}
+		byte[] body = this.json.writeValueAsBytes(ProductResponse.from(product.get()));
+		if (outcome == Outcome.MISS) {
+			this.cache.put(id, product.get().getVersion(), body);
+		}
+		return Optional.of(body);
+	}
+
+	ProductResponse create(ProductRequest request) {
+		ProductResponse created = this.writeTransaction
+			.execute((status) -> ProductResponse.from(this.products.save(request.toProduct())));
+		afterWrite(created);
+		return created;
+	}
+
+	ProductResponse update(long id, ProductRequest changes) {
+		ProductResponse updated = this.writeTransaction.execute((status) -> {
+			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+			changes.applyTo(product);
+			return ProductResponse.from(this.products.saveAndFlush(product));
+		});
+		afterWrite(updated);
+		return updated;
+	}
+
+	void delete(long id) {
+		this.writeTransaction.executeWithoutResult((status) -> {
+			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+			this.products.delete(product);
+		});
+		this.loads.forget(id);
+		this.cache.invalidateDeleted(id);
+	}
+
+	private void afterWrite(ProductResponse written) {
+		this.loads.forget(written.id());
+		this.cache.invalidate(written.id(), written.version());
+	}
+
+	/**
+	 * A product's JSON and where it came from, for the {@code X-Cache} header.
+	 *
+	 * @param json the response body
+	 * @param source {@code HIT}, {@code MISS} or {@code BYPASS}
+	 */
+	record CachedJson(byte[] json, Outcome source) {
+
+	}
+
+}

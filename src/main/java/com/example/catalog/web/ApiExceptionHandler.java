@@ -1,0 +1,143 @@
+package com.example.catalog.web;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.InvalidNullException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.databind.util.NamingStrategyImpls;
+
+import com.example.catalog.product.ProductNotFoundException;
+
+import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.validation.FieldError;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * Turns every error into an RFC 9457 problem+json response whose detail tells the caller what to
+ * fix, with the offending fields named as they are in the JSON. Nothing internal (class names,
+ * stack traces) reaches the body.
+ */
+@RestControllerAdvice
+class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+
+	private static final Logger logger = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+	@ExceptionHandler(ProductNotFoundException.class)
+	ProblemDetail productNotFound(ProductNotFoundException ex) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, ex.getMessage());
+		problem.setTitle("Product not found");
+		return problem;
+	}
+
+	@ExceptionHandler(MethodArgumentTypeMismatchException.class)
+	ProblemDetail argumentTypeMismatch(MethodArgumentTypeMismatchException ex) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+				"'" + ex.getName() + "' must be a positive whole number, not '" + ex.getValue() + "'");
+		problem.setTitle("Bad Request");
+		return problem;
+	}
+
+	@ExceptionHandler(OptimisticLockingFailureException.class)
+	ProblemDetail concurrentUpdate(OptimisticLockingFailureException ex) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
+				"The product was changed by another request at the same time; read it again and retry");
+		problem.setTitle("Conflict");
+		return problem;
+	}
+
+	@ExceptionHandler(Exception.class)
+	ProblemDetail unexpected(Exception ex) {
+		logger.error("Unexpected error", ex);
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+				"An unexpected error occurred; it has been logged");
+		problem.setTitle("Internal Server Error");
+		return problem;
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		List<Map<String, String>> errors = ex.getBindingResult()
+			.getFieldErrors()
+			.stream()
+			.map((error) -> Map.of("field", jsonName(error.getField()), "message", message(error)))
+			.toList();
+		String detail = errors.stream()
+			.map((error) -> error.get("field") + " " + error.get("message"))
+			.collect(Collectors.joining("; "));
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid fields: " + detail);
+		problem.setTitle("Validation failed");
+		problem.setProperty("errors", errors);
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, unreadableDetail(ex));
+		problem.setTitle("Unreadable request body");
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+	}
+
+	private static String unreadableDetail(HttpMessageNotReadableException ex) {
+		Throwable cause = ex.getCause();
+		if (cause instanceof UnrecognizedPropertyException unknown) {
+			return "Unknown field '" + unknown.getPropertyName()
+					+ "'; known fields are name, description, price and stock_quantity";
+		}
+		if (cause instanceof InvalidNullException invalidNull) {
+			return "Field '" + fieldPath(invalidNull) + "' must not be null";
+		}
+		if (cause instanceof StreamConstraintsException) {
+			return "The JSON body is too large or too deeply nested";
+		}
+		if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+			return "Field '" + fieldPath(mismatch) + "' has the wrong type or an out-of-range value";
+		}
+		if (cause instanceof MismatchedInputException) {
+			return "The body must be a JSON object";
+		}
+		if (cause instanceof StreamReadException) {
+			return "The body is not well-formed JSON";
+		}
+		if (cause == null) {
+			return "The request body is missing";
+		}
+		return "The request body could not be read";
+	}
+
+	private static String fieldPath(JacksonException ex) {
+		return ex.getPath()
+			.stream()
+			.map((ref) -> (ref.getPropertyName() != null) ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+			.collect(Collectors.joining("."));
+	}
+
+	private static String message(FieldError error) {
+		return (error.getDefaultMessage() != null) ? error.getDefaultMessage() : "is invalid";
+	}
+
+	private static String jsonName(String javaName) {
+		return NamingStrategyImpls.SNAKE_CASE.translate(javaName);
+	}
+
+}
