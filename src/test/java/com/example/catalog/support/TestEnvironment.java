@@ -1,0 +1,48 @@
+package com.example.catalog.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * The settings every integration test context needs: its own SQLite file, its own Redis key
+ * prefix (so contexts sharing one Redis never see each other's entries), Redis's address, and
+ * Hibernate statistics so tests can count database statements.
+ */
+public final class TestEnvironment {
+
+	private TestEnvironment() {
+	}
+
+	/** Registers a context that talks to the shared test Redis directly. */
+	public static void register(DynamicPropertyRegistry registry) {
+		register(registry, TestRedis.host(), TestRedis.port());
+	}
+
+	/** Registers a context that talks to Redis at the given address (a fault proxy, say). */
+	public static void register(DynamicPropertyRegistry registry, String redisHost, int redisPort) {
+		String run = UUID.randomUUID().toString().substring(0, 8);
+		Path database = databaseFile(run);
+		registry.add("spring.datasource.url", () -> "jdbc:sqlite:" + database);
+		registry.add("spring.data.redis.host", () -> redisHost);
+		registry.add("spring.data.redis.port", () -> redisPort);
+		registry.add("catalog.cache.key-prefix", () -> "test-" + run + ":product:");
+		registry.add("spring.jpa.properties.hibernate.generate_statistics", () -> "true");
+	}
+
+	private static Path databaseFile(String run) {
+		try {
+			Path folder = Files.createTempDirectory("catalog-test-");
+			folder.toFile().deleteOnExit();
+			return folder.resolve("data").resolve("catalog-" + run + ".db");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+}
