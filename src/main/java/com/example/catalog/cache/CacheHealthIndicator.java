@@ -5,21 +5,24 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Reports Redis as the service last saw it, without a round trip of its own. The service stays
- * ready while this is down: readiness does not include it.
+ * Reports whether Redis is usable. The service stays ready while it is not: readiness does not
+ * include this indicator.
  */
 @Component("cache")
 class CacheHealthIndicator implements HealthIndicator {
 
+	private final ProductCache cache;
+
 	private final RedisGuard guard;
 
-	CacheHealthIndicator(RedisGuard guard) {
+	CacheHealthIndicator(ProductCache cache, RedisGuard guard) {
+		this.cache = cache;
 		this.guard = guard;
 	}
 
 	@Override
 	public Health health() {
-		Health.Builder health = this.guard.isAvailable() ? Health.up() : Health.down();
+		Health.Builder health = this.cache.isRedisAvailable() ? Health.up() : Health.down();
 		return health.withDetail("circuitBreaker", this.guard.breakerState().name()).build();
 	}
 

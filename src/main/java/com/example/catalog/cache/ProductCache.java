@@ -86,7 +86,16 @@ public class ProductCache {
 	/** Tries Redis once at start-up, so that a missing Redis is reported before the first request. */
 	@EventListener(ApplicationReadyEvent.class)
 	void checkRedisOnStart() {
+		isRedisAvailable();
+	}
+
+	/**
+	 * Pings Redis (unless the circuit breaker is skipping it) and tells whether it is usable, for
+	 * health checks: without one, nothing would notice Redis's return while no request comes.
+	 */
+	public boolean isRedisAvailable() {
 		this.guard.call(() -> this.redis.execute((RedisCallback<String>) (connection) -> connection.ping()));
+		return this.guard.isAvailable();
 	}
 
 	/** Looks a product up in Redis, logging and counting the outcome. */

@@ -3,7 +3,7 @@ package com.example.catalog.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.example.catalog.cache.RedisGuard;
+import com.example.catalog.cache.ProductCache;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -20,11 +20,11 @@ class HealthController {
 
 	private final JdbcTemplate jdbc;
 
-	private final RedisGuard redis;
+	private final ProductCache cache;
 
-	HealthController(JdbcTemplate jdbc, RedisGuard redis) {
+	HealthController(JdbcTemplate jdbc, ProductCache cache) {
 		this.jdbc = jdbc;
-		this.redis = redis;
+		this.cache = cache;
 	}
 
 	@GetMapping("/health")
@@ -33,7 +33,7 @@ class HealthController {
 		Map<String, String> body = new LinkedHashMap<>();
 		body.put("status", databaseUp ? "ok" : "unavailable");
 		body.put("database", databaseUp ? "up" : "down");
-		body.put("cache", this.redis.isAvailable() ? "up" : "down");
+		body.put("cache", this.cache.isRedisAvailable() ? "up" : "down");
 		return ResponseEntity.status(databaseUp ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
 	}
 
