@@ -1,0 +1,220 @@
+package com.example.catalog.cache;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.TestEnvironment;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Readers and writers hammer a few products at once for a while; afterwards every cache entry
+ * must match the database, and no read that began after a write was acknowledged may have seen
+ * an older version. Runs 5 s here; {@code bench/storm.sh} runs it longer
+ * ({@code -Dstorm.seconds=N}).
+ */
+@IntegrationTest
+class CacheStormTests {
+
+	private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)");
+
+	private static final long DELETED = Long.MAX_VALUE;
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry);
+	}
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Autowired
+	private JdbcTemplate jdbc;
+
+	@Autowired
+	private CacheProperties cacheProperties;
+
+	private final HttpClient client = HttpClient.newHttpClient();
+
+	/** Per product: the versions writers saw acknowledged, with when. */
+	private final Map<Long, ConcurrentLinkedQueue<Ack>> acks = new ConcurrentHashMap<>();
+
+	private final List<Long> ids = new CopyOnWriteArrayList<>();
+
+	@Test
+	void cacheMatchesDatabaseAfterConcurrentReadsWritesAndDeletes() throws Exception {
+		Duration duration = Duration.ofSeconds(Long.getLong("storm.seconds", 5));
+		for (int i = 0; i < 20; i++) {
+			create();
+		}
+		ExecutorService threads = Executors.newFixedThreadPool(10);
+		long end = System.nanoTime() + duration.toNanos();
+		List<Future<List<Read>>> readers = new ArrayList<>();
+		List<Future<Integer>> writers = new ArrayList<>();
+		for (int i = 0; i < 7; i++) {
+			readers.add(threads.submit(() -> readUntil(end)));
+		}
+		for (int i = 0; i < 3; i++) {
+			writers.add(threads.submit(() -> writeUntil(end)));
+		}
+		List<Read> reads = new ArrayList<>();
+		for (Future<List<Read>> reader : readers) {
+			reads.addAll(reader.get(duration.toSeconds() + 60, TimeUnit.SECONDS));
+		}
+		int writes = 0;
+		for (Future<Integer> writer : writers) {
+			writes += writer.get(duration.toSeconds() + 60, TimeUnit.SECONDS);
+		}
+		threads.shutdown();
+
+		int staleKeys = countStaleKeys();
+		long staleReads = 0;
+		long longestLagMillis = 0;
+		for (Read read : reads) {
+			long lag = lagBehindAcknowledgedWrite(read);
+			if (lag > 0) {
+				staleReads++;
+				longestLagMillis = Math.max(longestLagMillis, TimeUnit.NANOSECONDS.toMillis(lag));
+			}
+		}
+		System.out.printf("STORM: %d s, %d products, %d reads, %d writes, %d stale keys, %d stale reads, "
+				+ "longest lag behind an acknowledged write %d ms%n", duration.toSeconds(), this.ids.size(),
+				reads.size(), writes, staleKeys, staleReads, longestLagMillis);
+		assertThat(reads).hasSizeGreaterThan(100);
+		assertThat(staleKeys).as("cache entries that differ from the database").isZero();
+		assertThat(staleReads).as("reads older than a write acknowledged before they began").isZero();
+	}
+
+	private List<Read> readUntil(long end) throws Exception {
+		List<Read> reads = new ArrayList<>();
+		while (System.nanoTime() < end) {
+			long id = randomId();
+			long started = System.nanoTime();
+			HttpResponse<String> response = send(HttpRequest.newBuilder(uri(id)).GET());
+			assertThat(response.statusCode()).isIn(200, 404);
+			reads.add(new Read(id, started, (response.statusCode() == 404) ? DELETED : version(response.body())));
+		}
+		return reads;
+	}
+
+	private int writeUntil(long end) throws Exception {
+		int writes = 0;
+		while (System.nanoTime() < end) {
+			long id = randomId();
+			if (ThreadLocalRandom.current().nextInt(10) == 0) {
+				HttpResponse<String> response = send(HttpRequest.newBuilder(uri(id)).DELETE());
+				if (response.statusCode() == 204) {
+					acknowledged(id, DELETED);
+					create();
+				}
+			}
+			else {
+				String body = "{\"stock_quantity\": %d}".formatted(ThreadLocalRandom.current().nextInt(1000));
+				HttpResponse<String> response = send(HttpRequest.newBuilder(uri(id))
+					.header("Content-Type", "application/json")
+					.PUT(HttpRequest.BodyPublishers.ofString(body)));
+				assertThat(response.statusCode()).isIn(200, 404, 409);
+				if (response.statusCode() == 200) {
+					acknowledged(id, version(response.body()));
+				}
+			}
+			writes++;
+		}
+		return writes;
+	}
+
+	private void create() throws Exception {
+		HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/products"))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"Storm\", \"price\": 1.00, \"stock_quantity\": 1}")));
+		assertThat(response.statusCode()).isEqualTo(201);
+		long id = Long.parseLong(response.headers().firstValue("Location").orElseThrow().replace("/products/", ""));
+		acknowledged(id, 0);
+		this.ids.add(id);
+	}
+
+	/** How long before the read began a newer version than the one it saw had been acknowledged; 0 if none. */
+	private long lagBehindAcknowledgedWrite(Read read) {
+		long lag = 0;
+		for (Ack ack : this.acks.get(read.id())) {
+			if (ack.nanos() < read.startedNanos() && ack.version() > read.version()) {
+				lag = Math.max(lag, read.startedNanos() - ack.nanos());
+			}
+		}
+		return lag;
+	}
+
+	private int countStaleKeys() {
+		int stale = 0;
+		for (long id : this.ids) {
+			Map<Object, Object> entry = this.redis.opsForHash().entries(this.cacheProperties.keyPrefix() + id);
+			if (!"value".equals(entry.get("state"))) {
+				continue;
+			}
+			List<Long> versions = this.jdbc.queryForList("SELECT version FROM products WHERE id = ?", Long.class, id);
+			long cached = Long.parseLong((String) entry.get("version"));
+			if (versions.isEmpty() || versions.get(0) != cached || version((String) entry.get("json")) != cached) {
+				stale++;
+			}
+		}
+		return stale;
+	}
+
+	private void acknowledged(long id, long version) {
+		this.acks.computeIfAbsent(id, (key) -> new ConcurrentLinkedQueue<>()).add(new Ack(version, System.nanoTime()));
+	}
+
+	private long randomId() {
+		return this.ids.get(ThreadLocalRandom.current().nextInt(this.ids.size()));
+	}
+
+	private URI uri(long id) {
+		return URI.create("http://localhost:" + this.port + "/products/" + id);
+	}
+
+	private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+		return this.client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static long version(String json) {
+		Matcher matcher = VERSION.matcher(json);
+		assertThat(matcher.find()).as("version in %s", json).isTrue();
+		return Long.parseLong(matcher.group(1));
+	}
+
+	private record Read(long id, long startedNanos, long version) {
+	}
+
+	private record Ack(long version, long nanos) {
+	}
+
+}
