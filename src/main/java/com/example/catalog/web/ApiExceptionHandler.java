@@ -93,6 +93,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	@Override
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		if (ex.getCause() instanceof StreamConstraintsException tooMuch && tooMuch.getMessage().startsWith("Document length")) {
+			ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, "The body is too large");
+			return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+		}
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, unreadableDetail(ex));
 		problem.setTitle("Unreadable request body");
 		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
@@ -108,7 +112,7 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 			return "Field '" + fieldPath(invalidNull) + "' must not be null";
 		}
 		if (cause instanceof StreamConstraintsException) {
-			return "The JSON body is too large or too deeply nested";
+			return "The JSON body is too deeply nested or has too long a value";
 		}
 		if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
 			return "Field '" + fieldPath(mismatch) + "' has the wrong type or an out-of-range value";
