@@ -18,6 +18,7 @@ import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -162,6 +163,57 @@ class RedisOutageTests {
 		List<Long> last = new ArrayList<>(millis.subList(20, 30));
 		Collections.sort(last);
 		assertThat(last.get(5)).as("median of the last ten, ms: %s", millis).isLessThan(200);
+	}
+
+	@Test
+	void slowRedisStillServesCorrectDataWithinBoundedTime() {
+		long id = create("Fan", "55.00");
+		proxy.latency(Duration.ofMillis(100));
+
+		for (int i = 0; i < 10; i++) {
+			long start = System.nanoTime();
+			assertThat(read(id).getResponseBody()).containsEntry("name", "Fan");
+			assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+		}
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 50.00}""").exchange().expectStatus().isOk();
+		assertThat(read(id).getResponseBody()).containsEntry("version", 1);
+	}
+
+	@Test
+	void connectionsResetMidFlightCostNoErrors() throws Exception {
+		long id = create("Heater", "65.00");
+		read(id);
+
+		for (int i = 0; i < 5; i++) {
+			proxy.resetConnections();
+			assertThat(read(id).getResponseBody()).containsEntry("name", "Heater");
+			Thread.sleep(50);
+		}
+		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
+				() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
+	}
+
+	@Test
+	void redisRestartedEmptyRefillsFromTheDatabase() {
+		long id = create("Iron", "35.00");
+		read(id);
+		assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
+
+		// What a restart of a Redis that keeps nothing on disk leaves: no keys, no scripts, no connections.
+		StringRedisTemplate redis = DirectRedis.template();
+		redis.delete(redis.keys(this.cacheProperties.keyPrefix() + "*"));
+		redis.execute((RedisCallback<Void>) (connection) -> {
+			connection.scriptingCommands().scriptFlush();
+			return null;
+		});
+		proxy.resetConnections();
+
+		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
+				() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 30.00}""").exchange().expectStatus().isOk();
+		assertThat(read(id).getResponseBody()).containsEntry("version", 1);
 	}
 
 	private EntityExchangeResult<Map<String, Object>> read(long id) {
