@@ -1,0 +1,77 @@
+package com.example.catalog.database;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestPostgres;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The service on PostgreSQL instead of SQLite: Flyway's PostgreSQL migration, exact prices and
+ * timestamps, and the cache in front, end to end. Each run gets a schema of its own.
+ */
+@IntegrationTest
+class PostgresTests {
+
+	private static final String SCHEMA = "catalog_" + UUID.randomUUID().toString().substring(0, 8);
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry);
+		String url = TestPostgres.jdbcUrl();
+		Assumptions.assumeTrue(url != null, "No PostgreSQL reachable: set POSTGRES_TEST_URL, start Docker, "
+				+ "or run PostgreSQL on 127.0.0.1:5432 with a database 'test' (user postgres)");
+		registry.add("spring.datasource.url", () -> url + "&currentSchema=" + SCHEMA);
+		registry.add("spring.flyway.default-schema", () -> SCHEMA);
+	}
+
+	@AfterAll
+	static void dropSchema() throws SQLException {
+		if (TestPostgres.jdbcUrl() != null) {
+			try (Connection connection = DriverManager.getConnection(TestPostgres.jdbcUrl());
+					Statement statement = connection.createStatement()) {
+				statement.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+			}
+		}
+	}
+
+	@Autowired
+	private RestTestClient http;
+
+	@Test
+	void storesReadsCachesUpdatesAndDeletesProducts() {
+		String location = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body("""
+				{"name": "Anvil", "description": "Heavy", "price": 1234567890123.45, "quantity": 3}""").exchange()
+			.expectStatus().isCreated().returnResult().getResponseHeaders().getLocation().getPath();
+
+		this.http.get().uri(location).exchange().expectStatus().isOk().expectHeader().valueEquals("X-Cache", "MISS")
+			.expectBody().jsonPath("$.price").isEqualTo(1234567890123.45).jsonPath("$.stock_quantity").isEqualTo(3)
+			.jsonPath("$.created_at").value((createdAt) -> assertThat((String) createdAt).matches("\\d{4}-\\d\\d-\\d\\dT.*Z"));
+		this.http.get().uri(location).exchange().expectHeader().valueEquals("X-Cache", "HIT");
+
+		this.http.put().uri(location).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 0.10}""").exchange().expectStatus().isOk().expectBody().jsonPath("$.version").isEqualTo(1);
+		this.http.get().uri(location).exchange().expectHeader().valueEquals("X-Cache", "MISS").expectBody()
+			.jsonPath("$.price").isEqualTo(0.10).jsonPath("$.name").isEqualTo("Anvil");
+
+		this.http.delete().uri(location).exchange().expectStatus().isNoContent();
+		this.http.get().uri(location).exchange().expectStatus().isNotFound();
+	}
+
+}
