@@ -1,0 +1,51 @@
+package com.example.catalog.cache;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Cache settings a user can get wrong stop start-up with the property named. */
+class CachePropertiesTests {
+
+	private final ApplicationContextRunner context = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+		.withUserConfiguration(Settings.class);
+
+	@Test
+	void defaultsMatchTheDocumentation() {
+		this.context.run((started) -> {
+			CacheProperties properties = started.getBean(CacheProperties.class);
+			assertThat(properties.ttl()).hasSeconds(3600);
+			assertThat(properties.negativeTtl()).hasSeconds(30);
+			assertThat(properties.ttlJitter()).isEqualTo(0.1);
+			assertThat(properties.keyPrefix()).isEqualTo("product:");
+		});
+	}
+
+	@Test
+	void refusesNegativeOrZeroTtls() {
+		this.context.withPropertyValues("catalog.cache.ttl=-5s").run((started) -> assertThat(started)
+			.getFailure().rootCause().hasMessageContaining("catalog.cache.ttl"));
+		this.context.withPropertyValues("catalog.cache.negative-ttl=0s").run((started) -> assertThat(started)
+			.getFailure().rootCause().hasMessageContaining("catalog.cache.negativeTtl"));
+	}
+
+	@Test
+	void refusesJitterAboveHalfTheTtl() {
+		this.context.withPropertyValues("catalog.cache.ttl-jitter=0.9").run((started) -> assertThat(started)
+			.getFailure().rootCause().hasMessageContaining("catalog.cache.ttlJitter"));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties(CacheProperties.class)
+	static class Settings {
+
+	}
+
+}
