@@ -1,0 +1,107 @@
+package com.example.catalog.database;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.TestEnvironment;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * 32 concurrent writers and 8 readers on one SQLite file: every write acknowledged, no 5xx, no
+ * "database is locked". A shorter run of {@code bench/sqlite-load.sh}.
+ */
+@IntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
+class SqliteConcurrencyTests {
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry);
+	}
+
+	@LocalServerPort
+	private int port;
+
+	@Test
+	void thirtyTwoWritersAndReadersGetNoErrors(@Autowired JdbcTemplate jdbc, CapturedOutput output) throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+		ExecutorService threads = Executors.newFixedThreadPool(40);
+		long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		long rowsBefore = jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class);
+		AtomicInteger created = new AtomicInteger();
+
+		List<Future<?>> workers = new ArrayList<>();
+		for (int writer = 0; writer < 32; writer++) {
+			workers.add(threads.submit(() -> {
+				while (System.nanoTime() < end) {
+					HttpResponse<String> response = send(client, HttpRequest.newBuilder(uri("/products"))
+						.header("Content-Type", "application/json")
+						.POST(HttpRequest.BodyPublishers.ofString(
+								"{\"name\": \"Load\", \"price\": 2.50, \"stock_quantity\": 4}")));
+					count(statuses, response.statusCode());
+					if (response.statusCode() == 201) {
+						created.incrementAndGet();
+					}
+				}
+				return null;
+			}));
+		}
+		for (int reader = 0; reader < 8; reader++) {
+			workers.add(threads.submit(() -> {
+				while (System.nanoTime() < end) {
+					long id = 1 + (long) (Math.random() * Math.max(1, created.get()));
+					count(statuses, send(client, HttpRequest.newBuilder(uri("/products/" + id)).GET()).statusCode());
+				}
+				return null;
+			}));
+		}
+		for (Future<?> worker : workers) {
+			worker.get(60, TimeUnit.SECONDS);
+		}
+		threads.shutdown();
+
+		System.out.println("SQLITE LOAD: statuses " + statuses + ", created " + created.get());
+		assertThat(statuses.keySet()).as("statuses seen").allMatch((status) -> status < 500);
+		assertThat(created.get()).isGreaterThan(100);
+		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class)).isEqualTo(rowsBefore + created.get());
+		assertThat(output.getAll()).doesNotContainIgnoringCase("database is locked").doesNotContain("SQLITE_BUSY");
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://localhost:" + this.port + path);
+	}
+
+	private static HttpResponse<String> send(HttpClient client, HttpRequest.Builder request) throws Exception {
+		return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static void count(Map<Integer, AtomicInteger> statuses, int status) {
+		statuses.computeIfAbsent(status, (key) -> new AtomicInteger()).incrementAndGet();
+	}
+
+}
