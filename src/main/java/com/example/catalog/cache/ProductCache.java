@@ -189,7 +189,8 @@ public class ProductCache {
 		else {
 			this.pendingInvalidations.merge(id, version, Math::max);
 			this.failedInvalidations.increment();
-			logger.warn("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)",
+			// Not a warning per write: the outage itself was reported once by RedisGuard.
+			logger.info("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)",
 					id);
 		}
 	}
