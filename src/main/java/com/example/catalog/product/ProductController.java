@@ -1,6 +1,7 @@
 package com.example.catalog.product;
 
 import java.net.URI;
+import java.util.regex.Pattern;
 
 import jakarta.validation.Valid;
 import jakarta.validation.groups.Default;
@@ -26,6 +27,8 @@ class ProductController {
 
 	static final String CACHE_HEADER = "X-Cache";
 
+	private static final Pattern PLAIN_ID = Pattern.compile("[1-9][0-9]{0,18}");
+
 	private final ProductService service;
 
 	ProductController(ProductService service) {
@@ -40,8 +43,8 @@ class ProductController {
 	}
 
 	@GetMapping("/{id}")
-	ResponseEntity<byte[]> get(@PathVariable long id) {
-		ProductService.CachedJson product = this.service.findJson(requirePositive(id));
+	ResponseEntity<byte[]> get(@PathVariable String id) {
+		ProductService.CachedJson product = this.service.findJson(productId(id));
 		return ResponseEntity.ok()
 			.contentType(MediaType.APPLICATION_JSON)
 			.header(CACHE_HEADER, product.source().name())
@@ -49,26 +52,33 @@ class ProductController {
 	}
 
 	@PutMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
-	ProductResponse update(@PathVariable long id, @Valid @RequestBody ProductRequest changes) {
-		requirePositive(id);
+	ProductResponse update(@PathVariable String id, @Valid @RequestBody ProductRequest changes) {
+		long productId = productId(id);
 		if (changes.changesNothing()) {
 			throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
 					"The body names no field to change: use name, description, price or stock_quantity");
 		}
-		return this.service.update(id, changes);
+		return this.service.update(productId, changes);
 	}
 
 	@DeleteMapping("/{id}")
-	ResponseEntity<Void> delete(@PathVariable long id) {
-		this.service.delete(requirePositive(id));
+	ResponseEntity<Void> delete(@PathVariable String id) {
+		this.service.delete(productId(id));
 		return ResponseEntity.noContent().build();
 	}
 
-	private static long requirePositive(long id) {
-		if (id < 1) {
+	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1", "0x10",
+	// "#10" and non-ASCII digits, so one product would answer to many paths.
+	private static long productId(String text) {
+		if (!PLAIN_ID.matcher(text).matches()) {
 			throw new ResponseStatusException(HttpStatus.BAD_REQUEST, "Product id must be a positive whole number");
 		}
-		return id;
+		try {
+			return Long.parseLong(text);
+		}
+		catch (NumberFormatException tooLarge) {
+			throw new ResponseStatusException(HttpStatus.BAD_REQUEST, "Product id is too large");
+		}
 	}
 
 }

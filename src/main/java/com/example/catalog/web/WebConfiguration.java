@@ -21,8 +21,8 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * What every request goes through before a controller sees it: the API key on writes, the body
- * size limit, and strict JSON. The checks are interceptors rather than servlet filters so their
+ * What every request goes through before a controller sees it: no path parameters, the API key
+ * on writes, and strict JSON (the body itself is checked by {@link StrictRequestBody}). The checks are interceptors rather than servlet filters so their
  * refusals are rendered as problem+json by {@link ApiExceptionHandler} like every other error.
  */
 @Configuration(proxyBeanMethods = false)
@@ -41,18 +41,19 @@ class WebConfiguration implements WebMvcConfigurer {
 		registry.addInterceptor(new HandlerInterceptor() {
 			@Override
 			public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
-				checkBodySize(request);
+				refusePathParameters(request);
 				checkApiKey(request);
 				return true;
 			}
 		});
 	}
 
-	// Catches bodies that declare their length; chunked ones are cut by Jackson's document length limit.
-	private void checkBodySize(HttpServletRequest request) {
-		if (request.getContentLengthLong() > this.api.maxBodySize().toBytes()) {
-			throw new ErrorResponseException(HttpStatus.CONTENT_TOO_LARGE,
-					problem(HttpStatus.CONTENT_TOO_LARGE, "The body is larger than " + this.api.maxBodySize()), null);
+	// The API has no use for path parameters, and the servlet container would silently drop them
+	// ("/products/1;x=y" would name product 1).
+	private static void refusePathParameters(HttpServletRequest request) {
+		if (request.getRequestURI().contains(";")) {
+			throw new ErrorResponseException(HttpStatus.BAD_REQUEST,
+					problem(HttpStatus.BAD_REQUEST, "Path parameters (;) are not supported"), null);
 		}
 	}
 

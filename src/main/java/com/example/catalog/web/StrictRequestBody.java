@@ -1,0 +1,75 @@
+package com.example.catalog.web;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+import org.springframework.core.MethodParameter;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpInputMessage;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.ErrorResponseException;
+import org.springframework.web.bind.annotation.ControllerAdvice;
+import org.springframework.web.servlet.mvc.method.annotation.RequestBodyAdviceAdapter;
+
+/**
+ * Reads every JSON request body once, before Jackson does, to enforce the size limit (413, with
+ * or without a Content-Length) and strict UTF-8 (400). Jackson's own decoder accepts overlong
+ * forms, so that the bytes C0 AF would otherwise arrive as a "/".
+ */
+@ControllerAdvice
+class StrictRequestBody extends RequestBodyAdviceAdapter {
+
+	private final ApiProperties api;
+
+	StrictRequestBody(ApiProperties api) {
+		this.api = api;
+	}
+
+	@Override
+	public boolean supports(MethodParameter parameter, Type targetType,
+			Class<? extends HttpMessageConverter<?>> converterType) {
+		return true;
+	}
+
+	@Override
+	public HttpInputMessage beforeBodyRead(HttpInputMessage message, MethodParameter parameter, Type targetType,
+			Class<? extends HttpMessageConverter<?>> converterType) throws IOException {
+		int limit = Math.toIntExact(this.api.maxBodySize().toBytes());
+		byte[] body = message.getBody().readNBytes(limit + 1);
+		if (body.length > limit) {
+			throw new ErrorResponseException(HttpStatus.CONTENT_TOO_LARGE, ProblemDetail
+				.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, "The body is larger than " + this.api.maxBodySize()),
+					null);
+		}
+		try {
+			StandardCharsets.UTF_8.newDecoder()
+				.onMalformedInput(CodingErrorAction.REPORT)
+				.onUnmappableCharacter(CodingErrorAction.REPORT)
+				.decode(ByteBuffer.wrap(body));
+		}
+		catch (CharacterCodingException ex) {
+			throw new HttpMessageNotReadableException("The body is not valid UTF-8", ex, message);
+		}
+		return new HttpInputMessage() {
+			@Override
+			public InputStream getBody() {
+				return new ByteArrayInputStream(body);
+			}
+
+			@Override
+			public HttpHeaders getHeaders() {
+				return message.getHeaders();
+			}
+		};
+	}
+
+}
