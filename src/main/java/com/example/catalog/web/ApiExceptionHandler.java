@@ -17,13 +17,16 @@ import tools.jackson.databind.util.NamingStrategyImpls;
 
 import com.example.catalog.product.ProductNotFoundException;
 
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.validation.FieldError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -63,6 +66,17 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 				"The product was changed by another request at the same time; read it again and retry");
 		problem.setTitle("Conflict");
 		return problem;
+	}
+
+	/** The database is locked by another process past the busy timeout, or cannot be reached. */
+	@ExceptionHandler({ CannotCreateTransactionException.class, TransientDataAccessException.class,
+			DataAccessResourceFailureException.class })
+	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {
+		logger.warn("Database busy or unavailable: {}", ex.getMessage());
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+				"The database is busy or unavailable; nothing was changed, retry shortly");
+		problem.setTitle("Service Unavailable");
+		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
 	}
 
 	@ExceptionHandler(Exception.class)
