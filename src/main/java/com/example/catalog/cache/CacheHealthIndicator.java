@@ -5,8 +5,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Reports whether Redis is usable. The service stays ready while it is not: readiness does not
- * include this indicator.
+ * Reports whether Redis is usable. The service stays ready while it is not: readiness
+ * does not include this indicator.
  */
 @Component("cache")
 class CacheHealthIndicator implements HealthIndicator {

@@ -13,14 +13,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Settings of the product cache, bound from {@code catalog.cache.*} (environment variables
- * {@code CACHE_TTL_SECONDS}, {@code CACHE_NEGATIVE_TTL_SECONDS}, {@code CACHE_TTL_JITTER}).
- * Invalid values stop start-up with a message naming the property.
+ * Settings of the product cache, bound from {@code catalog.cache.*} (environment
+ * variables {@code CACHE_TTL_SECONDS}, {@code CACHE_NEGATIVE_TTL_SECONDS},
+ * {@code CACHE_TTL_JITTER}). Invalid values stop start-up with a message naming the
+ * property.
  *
- * @param ttl how long a product stays cached; invalidation and deletion markers live as long
+ * @param ttl how long a product stays cached; invalidation and deletion markers live as
+ * long
  * @param negativeTtl how long "no product with this id" is remembered
- * @param ttlJitter fraction by which each TTL is randomly shortened or lengthened, so entries
- * loaded together do not expire together
+ * @param ttlJitter fraction by which each TTL is randomly shortened or lengthened, so
+ * entries loaded together do not expire together
  * @param keyPrefix prefix of every key, {@code product:} gives {@code product:42}
  * @param breakerOpenDuration how long Redis is skipped after the circuit breaker opens
  */

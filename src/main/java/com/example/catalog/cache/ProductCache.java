@@ -23,10 +23,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * The Redis side of cache-aside for products. Each product is a hash under
- * {@code <prefix><id>} holding a {@code state} ({@code value}, {@code stale}, {@code deleted} or
- * {@code absent}), the product's {@code version} and, for a value, its response {@code json}.
- * All writes are Lua scripts that never replace a newer version with an older one, and an
- * invalidation that Redis could not take is kept and applied before the cache is read again.
+ * {@code <prefix><id>} holding a {@code state} ({@code value}, {@code stale},
+ * {@code deleted} or {@code absent}), the product's {@code version} and, for a value, its
+ * response {@code json}. All writes are Lua scripts that never replace a newer version
+ * with an older one, and an invalidation that Redis could not take is kept and applied
+ * before the cache is read again.
  */
 @Component
 public class ProductCache {
@@ -83,15 +84,19 @@ public class ProductCache {
 		meters.gauge("catalog.cache.invalidations_pending", this.pendingInvalidations, Map::size);
 	}
 
-	/** Tries Redis once at start-up, so that a missing Redis is reported before the first request. */
+	/**
+	 * Tries Redis once at start-up, so that a missing Redis is reported before the first
+	 * request.
+	 */
 	@EventListener(ApplicationReadyEvent.class)
 	void checkRedisOnStart() {
 		isRedisAvailable();
 	}
 
 	/**
-	 * Pings Redis (unless the circuit breaker is skipping it) and tells whether it is usable, for
-	 * health checks: without one, nothing would notice Redis's return while no request comes.
+	 * Pings Redis (unless the circuit breaker is skipping it) and tells whether it is
+	 * usable, for health checks: without one, nothing would notice Redis's return while
+	 * no request comes.
 	 */
 	public boolean isRedisAvailable() {
 		this.guard.call(() -> this.redis.execute((RedisCallback<String>) (connection) -> connection.ping()));
@@ -123,8 +128,8 @@ public class ProductCache {
 	}
 
 	/**
-	 * Looks again, quietly, for a caller that already missed: another caller may have filled
-	 * the entry meanwhile.
+	 * Looks again, quietly, for a caller that already missed: another caller may have
+	 * filled the entry meanwhile.
 	 */
 	public Lookup lookupAgain(long id) {
 		return read(id);
@@ -150,12 +155,16 @@ public class ProductCache {
 		return new Lookup(Outcome.MISS, null);
 	}
 
-	/** Stores a product read from the database, unless a newer version was seen meanwhile. */
+	/**
+	 * Stores a product read from the database, unless a newer version was seen meanwhile.
+	 */
 	public void put(long id, long version, byte[] json) {
 		if (this.pendingInvalidations.containsKey(id)) {
 			return;
 		}
-		this.guard.call(() -> this.redis.execute(FILL, List.of(key(id)), number(version), json, number(jittered(this.properties.ttl()))))
+		this.guard
+			.call(() -> this.redis.execute(FILL, List.of(key(id)), number(version), json,
+					number(jittered(this.properties.ttl()))))
 			.filter((stored) -> stored < 0)
 			.ifPresent((refused) -> {
 				logger.debug("Refused to cache version {} of product {}: a newer one was committed", version, id);
@@ -172,7 +181,10 @@ public class ProductCache {
 				number(jittered(this.properties.negativeTtl()))));
 	}
 
-	/** Marks the product changed: call after the transaction that created or updated it committed. */
+	/**
+	 * Marks the product changed: call after the transaction that created or updated it
+	 * committed.
+	 */
 	public void invalidate(long id, long committedVersion) {
 		mark(id, committedVersion);
 	}

@@ -18,12 +18,13 @@ import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.serializer.RedisSerializer;
 
 /**
- * Lettuce set to fail fast. Its defaults queue commands without bound while disconnected and
- * wait up to 60 s per command, so a dead Redis would stall every request; here commands are
- * rejected while disconnected and time out after {@code REDIS_COMMAND_TIMEOUT}; the circuit
- * breaker in {@link RedisGuard} then skips Redis altogether. (TCP_USER_TIMEOUT would also need
- * Netty's native epoll, whose jars for the Netty version Boot 4.1.2 manages are not on Maven
- * Central; a silently vanished peer therefore costs timeouts until the breaker opens.)
+ * Lettuce set to fail fast. Its defaults queue commands without bound while disconnected
+ * and wait up to 60 s per command, so a dead Redis would stall every request; here
+ * commands are rejected while disconnected and time out after
+ * {@code REDIS_COMMAND_TIMEOUT}; the circuit breaker in {@link RedisGuard} then skips
+ * Redis altogether. (TCP_USER_TIMEOUT would also need Netty's native epoll, whose jars
+ * for the Netty version Boot 4.1.2 manages are not on Maven Central; a silently vanished
+ * peer therefore costs timeouts until the breaker opens.)
  */
 @Configuration(proxyBeanMethods = false)
 class RedisClientConfiguration {
@@ -39,7 +40,8 @@ class RedisClientConfiguration {
 			.socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build());
 	}
 
-	// Lettuce backs off up to 30 s between reconnects by default; cap it so caching resumes quickly.
+	// Lettuce backs off up to 30 s between reconnects by default; cap it so caching
+	// resumes quickly.
 	@Bean
 	ClientResourcesBuilderCustomizer quickReconnect() {
 		return (resources) -> resources

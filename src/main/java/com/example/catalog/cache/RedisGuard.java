@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs every Redis command behind a circuit breaker and turns any failure into "no answer", so
- * callers fall back to the database. Redis going away and coming back is logged once each, not
- * per request.
+ * Runs every Redis command behind a circuit breaker and turns any failure into "no
+ * answer", so callers fall back to the database. Redis going away and coming back is
+ * logged once each, not per request.
  */
 @Component
 public class RedisGuard {
@@ -27,19 +27,20 @@ public class RedisGuard {
 	private final AtomicBoolean available = new AtomicBoolean(true);
 
 	RedisGuard(CacheProperties properties) {
-		this.breaker = CircuitBreaker.of("redis", CircuitBreakerConfig.custom()
-			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-			.slidingWindowSize(10)
-			.minimumNumberOfCalls(5)
-			.failureRateThreshold(50)
-			.waitDurationInOpenState(properties.breakerOpenDuration())
-			.permittedNumberOfCallsInHalfOpenState(2)
-			.build());
+		this.breaker = CircuitBreaker.of("redis",
+				CircuitBreakerConfig.custom()
+					.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+					.slidingWindowSize(10)
+					.minimumNumberOfCalls(5)
+					.failureRateThreshold(50)
+					.waitDurationInOpenState(properties.breakerOpenDuration())
+					.permittedNumberOfCallsInHalfOpenState(2)
+					.build());
 	}
 
 	/**
-	 * Runs a Redis command. Empty when Redis is skipped (breaker open) or the command failed in
-	 * any way: refused, timed out, or answered with an error.
+	 * Runs a Redis command. Empty when Redis is skipped (breaker open) or the command
+	 * failed in any way: refused, timed out, or answered with an error.
 	 */
 	public <T> Optional<T> call(Supplier<T> command) {
 		try {

@@ -12,9 +12,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.stereotype.Component;
 
 /**
- * Lets one caller per product id load from the database while concurrent callers for the same
- * id wait for its result, so a cold or just-expired hot key costs one database read per
- * instance, not one per request.
+ * Lets one caller per product id load from the database while concurrent callers for the
+ * same id wait for its result, so a cold or just-expired hot key costs one database read
+ * per instance, not one per request.
  */
 @Component
 public class SingleFlight {
@@ -58,8 +58,8 @@ public class SingleFlight {
 	}
 
 	/**
-	 * Lets the next caller start a fresh load: call after a write committed, so that nobody who
-	 * arrives later waits for a load that may have read the old row.
+	 * Lets the next caller start a fresh load: call after a write committed, so that
+	 * nobody who arrives later waits for a load that may have read the old row.
 	 */
 	public void forget(long id) {
 		this.inFlight.remove(id);

@@ -15,8 +15,9 @@ import jakarta.persistence.Table;
 import jakarta.persistence.Version;
 
 /**
- * A product as stored in the database. The price is kept in whole cents so it stays exact on
- * SQLite, which has no exact decimal type; the API only ever sees it as a two-decimal number.
+ * A product as stored in the database. The price is kept in whole cents so it stays exact
+ * on SQLite, which has no exact decimal type; the API only ever sees it as a two-decimal
+ * number.
  */
 @Entity
 @Table(name = "products")
@@ -44,7 +45,10 @@ class Product {
 	@Column(name = "updated_at", nullable = false)
 	private Instant updatedAt;
 
-	/** Bumped on every update; the cache uses it to refuse storing an older copy than one it has seen. */
+	/**
+	 * Bumped on every update; the cache uses it to refuse storing an older copy than one
+	 * it has seen.
+	 */
 	@Version
 	@Column(nullable = false)
 	private Long version;

@@ -20,7 +20,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
-/** The products REST resource. GET by id answers with the cached JSON bytes as they are. */
+/**
+ * The products REST resource. GET by id answers with the cached JSON bytes as they are.
+ */
 @RestController
 @RequestMapping("/products")
 class ProductController {
@@ -67,7 +69,8 @@ class ProductController {
 		return ResponseEntity.noContent().build();
 	}
 
-	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1", "0x10",
+	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1",
+	// "0x10",
 	// "#10" and non-ASCII digits, so one product would answer to many paths.
 	private static long productId(String text) {
 		if (!PLAIN_ID.matcher(text).matches()) {

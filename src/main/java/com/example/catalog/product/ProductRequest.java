@@ -11,24 +11,26 @@ import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 
 /**
- * The body of POST (every required field present) and PUT (only the fields to change). On PUT an
- * absent or null field keeps its value; an empty description removes the description.
+ * The body of POST (every required field present) and PUT (only the fields to change). On
+ * PUT an absent or null field keeps its value; an empty description removes the
+ * description.
  */
 record ProductRequest(
 		@NotNull(groups = OnCreate.class) @Size(min = 1, max = 200) @Pattern(regexp = NO_CONTROLS,
 				message = "must not contain control characters") String name,
 		@Size(max = 2000) @Pattern(regexp = NO_CONTROLS_BUT_LINES,
 				message = "must not contain control characters other than tab and line breaks") String description,
-		@NotNull(groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15,
-				fraction = 2) BigDecimal price,
-		@JsonAlias("quantity") @NotNull(
-				groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
+		@NotNull(groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15, fraction = 2) BigDecimal price,
+		@JsonAlias("quantity") @NotNull(groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
 
-	// Names end up in logs, terminals and other systems: no control characters, and no lone
-	// surrogate halves (which are not text and do not survive a round trip through UTF-8).
+	// Names end up in logs, terminals and other systems: no control characters, and no
+	// lone
+	// surrogate halves (which are not text and do not survive a round trip through
+	// UTF-8).
 	static final String NO_CONTROLS = "[^\\p{Cc}\\p{Cs}]*";
 
-	// One character class, not an alternation: Java matches an alternation under * recursively,
+	// One character class, not an alternation: Java matches an alternation under *
+	// recursively,
 	// which overflows the stack on long input.
 	static final String NO_CONTROLS_BUT_LINES = "[^\\p{Cs}\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*";
 

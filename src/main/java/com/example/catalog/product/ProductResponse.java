@@ -4,8 +4,8 @@ import java.math.BigDecimal;
 import java.time.Instant;
 
 /** A product as the API returns it (serialized in snake_case). */
-record ProductResponse(long id, String name, String description, BigDecimal price, int stockQuantity,
-		Instant createdAt, Instant updatedAt, long version) {
+record ProductResponse(long id, String name, String description, BigDecimal price, int stockQuantity, Instant createdAt,
+		Instant updatedAt, long version) {
 
 	static ProductResponse from(Product product) {
 		return new ProductResponse(product.getId(), product.getName(), product.getDescription(), product.getPrice(),

@@ -14,9 +14,9 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id reads the
- * database and fills Redis. Writes: the database transaction commits first, then the cache entry
- * is invalidated, never inside the transaction.
+ * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
+ * reads the database and fills Redis. Writes: the database transaction commits first,
+ * then the cache entry is invalidated, never inside the transaction.
  */
 @Service
 class ProductService {
@@ -60,7 +60,8 @@ class ProductService {
 
 	private Optional<byte[]> loadAndCache(long id, Outcome outcome) {
 		if (outcome == Outcome.MISS) {
-			// Callers that missed just before the previous load filled the cache end up here: look again.
+			// Callers that missed just before the previous load filled the cache end up
+			// here: look again.
 			Lookup again = this.cache.lookupAgain(id);
 			if (again.outcome() == Outcome.HIT) {
 				return Optional.of(again.json());

@@ -36,9 +36,9 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Turns every error into an RFC 9457 problem+json response whose detail tells the caller what to
- * fix, with the offending fields named as they are in the JSON. Nothing internal (class names,
- * stack traces) reaches the body.
+ * Turns every error into an RFC 9457 problem+json response whose detail tells the caller
+ * what to fix, with the offending fields named as they are in the JSON. Nothing internal
+ * (class names, stack traces) reaches the body.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
@@ -68,7 +68,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		return problem;
 	}
 
-	/** The database is locked by another process past the busy timeout, or cannot be reached. */
+	/**
+	 * The database is locked by another process past the busy timeout, or cannot be
+	 * reached.
+	 */
 	@ExceptionHandler({ CannotCreateTransactionException.class, TransientDataAccessException.class,
 			DataAccessResourceFailureException.class })
 	ResponseEntity<ProblemDetail> databaseUnavailable(Exception ex) {

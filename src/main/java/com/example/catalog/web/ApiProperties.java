@@ -7,7 +7,8 @@ import org.springframework.util.unit.DataSize;
 /**
  * Settings of the HTTP API, bound from {@code catalog.api.*}.
  *
- * @param key when set ({@code API_KEY}), writes need it in the {@code X-API-Key} header; reads stay open
+ * @param key when set ({@code API_KEY}), writes need it in the {@code X-API-Key} header;
+ * reads stay open
  * @param maxBodySize largest request body accepted; larger ones get 413
  */
 @ConfigurationProperties("catalog.api")

@@ -12,8 +12,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The simple health check of the service, for load balancers and curl. It stays "ok" while
- * Redis is down, because every request is still served from the database.
+ * The simple health check of the service, for load balancers and curl. It stays "ok"
+ * while Redis is down, because every request is still served from the database.
  */
 @RestController
 class HealthController {

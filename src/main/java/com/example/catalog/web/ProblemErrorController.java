@@ -12,9 +12,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Answers errors raised outside Spring MVC (the container failing to read a truncated body or
- * broken chunked framing, say) in the same problem+json form as every other error, in place of
- * Spring Boot's default error body.
+ * Answers errors raised outside Spring MVC (the container failing to read a truncated
+ * body or broken chunked framing, say) in the same problem+json form as every other
+ * error, in place of Spring Boot's default error body.
  */
 @RestController
 class ProblemErrorController implements ErrorController {

@@ -21,9 +21,9 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.RequestBodyAdviceAdapter;
 
 /**
- * Reads every JSON request body once, before Jackson does, to enforce the size limit (413, with
- * or without a Content-Length) and strict UTF-8 (400). Jackson's own decoder accepts overlong
- * forms, so that the bytes C0 AF would otherwise arrive as a "/".
+ * Reads every JSON request body once, before Jackson does, to enforce the size limit
+ * (413, with or without a Content-Length) and strict UTF-8 (400). Jackson's own decoder
+ * accepts overlong forms, so that the bytes C0 AF would otherwise arrive as a "/".
  */
 @ControllerAdvice
 class StrictRequestBody extends RequestBodyAdviceAdapter {
@@ -46,9 +46,8 @@ class StrictRequestBody extends RequestBodyAdviceAdapter {
 		int limit = Math.toIntExact(this.api.maxBodySize().toBytes());
 		byte[] body = message.getBody().readNBytes(limit + 1);
 		if (body.length > limit) {
-			throw new ErrorResponseException(HttpStatus.CONTENT_TOO_LARGE, ProblemDetail
-				.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, "The body is larger than " + this.api.maxBodySize()),
-					null);
+			throw new ErrorResponseException(HttpStatus.CONTENT_TOO_LARGE, ProblemDetail.forStatusAndDetail(
+					HttpStatus.CONTENT_TOO_LARGE, "The body is larger than " + this.api.maxBodySize()), null);
 		}
 		try {
 			StandardCharsets.UTF_8.newDecoder()

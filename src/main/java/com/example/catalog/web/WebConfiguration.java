@@ -21,9 +21,11 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * What every request goes through before a controller sees it: no path parameters, the API key
- * on writes, and strict JSON (the body itself is checked by {@link StrictRequestBody}). The checks are interceptors rather than servlet filters so their
- * refusals are rendered as problem+json by {@link ApiExceptionHandler} like every other error.
+ * What every request goes through before a controller sees it: no path parameters, the
+ * API key on writes, and strict JSON (the body itself is checked by
+ * {@link StrictRequestBody}). The checks are interceptors rather than servlet filters so
+ * their refusals are rendered as problem+json by {@link ApiExceptionHandler} like every
+ * other error.
  */
 @Configuration(proxyBeanMethods = false)
 class WebConfiguration implements WebMvcConfigurer {
@@ -48,7 +50,8 @@ class WebConfiguration implements WebMvcConfigurer {
 		});
 	}
 
-	// The API has no use for path parameters, and the servlet container would silently drop them
+	// The API has no use for path parameters, and the servlet container would silently
+	// drop them
 	// ("/products/1;x=y" would name product 1).
 	private static void refusePathParameters(HttpServletRequest request) {
 		if (request.getRequestURI().contains(";")) {
@@ -62,7 +65,8 @@ class WebConfiguration implements WebMvcConfigurer {
 			return;
 		}
 		String given = request.getHeader("X-API-Key");
-		// Constant-time comparison: the time taken must not tell how much of a guess was right.
+		// Constant-time comparison: the time taken must not tell how much of a guess was
+		// right.
 		if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
 				this.api.key().getBytes(StandardCharsets.UTF_8))) {
 			throw new ErrorResponseException(HttpStatus.UNAUTHORIZED,

@@ -43,8 +43,9 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doAnswer;
 
 /**
- * The holes of plain cache-aside, each forced to happen: a stale set after an invalidation, a
- * stampede on a cold key, and repeated reads of an id that does not exist.
+ * The holes of plain cache-aside, each forced to happen: a stale set after an
+ * invalidation, a stampede on a cold key, and repeated reads of an id that does not
+ * exist.
  */
 @IntegrationTest
 class CacheConcurrencyTests {
@@ -57,7 +58,10 @@ class CacheConcurrencyTests {
 		TestEnvironment.register(registry);
 	}
 
-	/** Real behaviour; a test may hold a reader between its database read and its cache write. */
+	/**
+	 * Real behaviour; a test may hold a reader between its database read and its cache
+	 * write.
+	 */
 	@MockitoSpyBean
 	private ProductCache cache;
 
@@ -201,14 +205,27 @@ class CacheConcurrencyTests {
 	}
 
 	private Map<String, Object> read(long id) {
-		return this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectBody(JSON_OBJECT)
-			.returnResult().getResponseBody();
+		return this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
 	}
 
 	private long create(String name, String price) {
-		Map<String, Object> body = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price)).exchange()
-			.expectStatus().isCreated().expectBody(JSON_OBJECT).returnResult().getResponseBody();
+		Map<String, Object> body = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price))
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
 		return ((Number) body.get("id")).longValue();
 	}
 

@@ -30,16 +30,20 @@ class CachePropertiesTests {
 
 	@Test
 	void refusesNegativeOrZeroTtls() {
-		this.context.withPropertyValues("catalog.cache.ttl=-5s").run((started) -> assertThat(started)
-			.getFailure().rootCause().hasMessageContaining("catalog.cache.ttl"));
-		this.context.withPropertyValues("catalog.cache.negative-ttl=0s").run((started) -> assertThat(started)
-			.getFailure().rootCause().hasMessageContaining("catalog.cache.negativeTtl"));
+		this.context.withPropertyValues("catalog.cache.ttl=-5s")
+			.run((started) -> assertThat(started).getFailure().rootCause().hasMessageContaining("catalog.cache.ttl"));
+		this.context.withPropertyValues("catalog.cache.negative-ttl=0s")
+			.run((started) -> assertThat(started).getFailure()
+				.rootCause()
+				.hasMessageContaining("catalog.cache.negativeTtl"));
 	}
 
 	@Test
 	void refusesJitterAboveHalfTheTtl() {
-		this.context.withPropertyValues("catalog.cache.ttl-jitter=0.9").run((started) -> assertThat(started)
-			.getFailure().rootCause().hasMessageContaining("catalog.cache.ttlJitter"));
+		this.context.withPropertyValues("catalog.cache.ttl-jitter=0.9")
+			.run((started) -> assertThat(started).getFailure()
+				.rootCause()
+				.hasMessageContaining("catalog.cache.ttlJitter"));
 	}
 
 	@Configuration(proxyBeanMethods = false)

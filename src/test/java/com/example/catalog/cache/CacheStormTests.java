@@ -34,9 +34,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Readers and writers hammer a few products at once for a while; afterwards every cache entry
- * must match the database, and no read that began after a write was acknowledged may have seen
- * an older version. Runs 5 s here; {@code bench/storm.sh} runs it longer
+ * Readers and writers hammer a few products at once for a while; afterwards every cache
+ * entry must match the database, and no read that began after a write was acknowledged
+ * may have seen an older version. Runs 5 s here; {@code bench/storm.sh} runs it longer
  * ({@code -Dstorm.seconds=N}).
  */
 @IntegrationTest
@@ -106,9 +106,10 @@ class CacheStormTests {
 				longestLagMillis = Math.max(longestLagMillis, TimeUnit.NANOSECONDS.toMillis(lag));
 			}
 		}
-		System.out.printf("STORM: %d s, %d products, %d reads, %d writes, %d stale keys, %d stale reads, "
-				+ "longest lag behind an acknowledged write %d ms%n", duration.toSeconds(), this.ids.size(),
-				reads.size(), writes, staleKeys, staleReads, longestLagMillis);
+		System.out.printf(
+				"STORM: %d s, %d products, %d reads, %d writes, %d stale keys, %d stale reads, "
+						+ "longest lag behind an acknowledged write %d ms%n",
+				duration.toSeconds(), this.ids.size(), reads.size(), writes, staleKeys, staleReads, longestLagMillis);
 		assertThat(reads).hasSizeGreaterThan(100);
 		assertThat(staleKeys).as("cache entries that differ from the database").isZero();
 		assertThat(staleReads).as("reads older than a write acknowledged before they began").isZero();
@@ -153,16 +154,21 @@ class CacheStormTests {
 	}
 
 	private void create() throws Exception {
-		HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/products"))
-			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"Storm\", \"price\": 1.00, \"stock_quantity\": 1}")));
+		HttpResponse<String> response = send(
+				HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/products"))
+					.header("Content-Type", "application/json")
+					.POST(HttpRequest.BodyPublishers
+						.ofString("{\"name\": \"Storm\", \"price\": 1.00, \"stock_quantity\": 1}")));
 		assertThat(response.statusCode()).isEqualTo(201);
 		long id = Long.parseLong(response.headers().firstValue("Location").orElseThrow().replace("/products/", ""));
 		acknowledged(id, 0);
 		this.ids.add(id);
 	}
 
-	/** How long before the read began a newer version than the one it saw had been acknowledged; 0 if none. */
+	/**
+	 * How long before the read began a newer version than the one it saw had been
+	 * acknowledged; 0 if none.
+	 */
 	private long lagBehindAcknowledgedWrite(Read read) {
 		long lag = 0;
 		for (Ack ack : this.acks.get(read.id())) {

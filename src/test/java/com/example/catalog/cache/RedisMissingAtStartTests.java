@@ -22,7 +22,10 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The service started while no Redis answers at its address: it serves, says so once, and caches once Redis appears. */
+/**
+ * The service started while no Redis answers at its address: it serves, says so once, and
+ * caches once Redis appears.
+ */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
 class RedisMissingAtStartTests {
@@ -41,12 +44,27 @@ class RedisMissingAtStartTests {
 
 	@Test
 	void servesUncachedSaysSoOnceAndCachesWhenRedisAppears(@Autowired RestTestClient http, CapturedOutput output) {
-		String id = http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body("""
-				{"name": "Radio", "price": 45.00, "stock_quantity": 2}""").exchange().expectStatus().isCreated()
-			.expectBody(String.class).returnResult().getResponseHeaders().getLocation().getPath()
+		String id = http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"name": "Radio", "price": 45.00, "stock_quantity": 2}""")
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseHeaders()
+			.getLocation()
+			.getPath()
 			.replace("/products/", "");
 		for (int i = 0; i < 20; i++) {
-			http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
+			http.get()
+				.uri("/products/{id}", id)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectHeader()
 				.valueEquals("X-Cache", "BYPASS");
 		}
 		http.get().uri("/health").exchange().expectStatus().isOk().expectBody().jsonPath("$.cache").isEqualTo("down");
@@ -55,8 +73,10 @@ class RedisMissingAtStartTests {
 		assertThat(output.getAll()).containsOnlyOnce("Redis is unavailable").doesNotContain("\tat ");
 
 		proxy.pass();
-		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
-				() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
+		await().atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(100))
+			.untilAsserted(
+					() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
 		assertThat(output.getAll()).containsOnlyOnce("Redis is reachable again");
 	}
 

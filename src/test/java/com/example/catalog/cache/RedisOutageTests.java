@@ -30,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The service with a TCP proxy between it and a real Redis, so the tests can make Redis refuse
- * connections, stop answering, or come back, while the service is running.
+ * The service with a TCP proxy between it and a real Redis, so the tests can make Redis
+ * refuse connections, stop answering, or come back, while the service is running.
  */
 @IntegrationTest
 class RedisOutageTests {
@@ -68,20 +68,46 @@ class RedisOutageTests {
 		proxy.refuse();
 
 		long id = create("Kettle", "30.00");
-		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
-			.valueEquals("X-Cache", "BYPASS").expectBody().jsonPath("$.name").isEqualTo("Kettle");
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "BYPASS")
+			.expectBody()
+			.jsonPath("$.name")
+			.isEqualTo("Kettle");
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 35.50}""").exchange().expectStatus().isOk();
-		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.price").isEqualTo(35.50);
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(35.50);
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
 
-		this.http.get().uri("/health").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.status").isEqualTo("ok").jsonPath("$.cache").isEqualTo("down");
+		this.http.get()
+			.uri("/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("ok")
+			.jsonPath("$.cache")
+			.isEqualTo("down");
 		this.http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
-		this.http.get().uri("/actuator/health").exchange().expectBody()
-			.jsonPath("$.components.cache.status").isEqualTo("DOWN");
+		this.http.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectBody()
+			.jsonPath("$.components.cache.status")
+			.isEqualTo("DOWN");
 	}
 
 	@Test
@@ -89,14 +115,24 @@ class RedisOutageTests {
 		long id = create("Toaster", "25.00");
 		proxy.refuse();
 		for (int i = 0; i < 10; i++) {
-			this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
+			this.http.get()
+				.uri("/products/{id}", id)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectHeader()
 				.valueEquals("X-Cache", "BYPASS");
 		}
 
 		proxy.pass();
 
-		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
-				() -> this.http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
+		await().atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(100))
+			.untilAsserted(() -> this.http.get()
+				.uri("/products/{id}", id)
+				.exchange()
+				.expectHeader()
+				.valueEquals("X-Cache", "HIT"));
 		this.http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up");
 	}
 
@@ -157,7 +193,8 @@ class RedisOutageTests {
 			assertThat(result.getResponseBody()).containsEntry("name", "Mixer");
 		}
 
-		// Each Redis command gives up after its 250 ms timeout, and a request makes at most a few.
+		// Each Redis command gives up after its 250 ms timeout, and a request makes at
+		// most a few.
 		assertThat(Collections.max(millis)).as("slowest request, ms: %s", millis).isLessThan(1500);
 		// Once the breaker is open, requests no longer wait for Redis at all.
 		List<Long> last = new ArrayList<>(millis.subList(20, 30));
@@ -190,8 +227,9 @@ class RedisOutageTests {
 			assertThat(read(id).getResponseBody()).containsEntry("name", "Heater");
 			Thread.sleep(50);
 		}
-		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
-				() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
+		await().atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(100))
+			.untilAsserted(() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
 	}
 
 	@Test
@@ -200,7 +238,8 @@ class RedisOutageTests {
 		read(id);
 		assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
 
-		// What a restart of a Redis that keeps nothing on disk leaves: no keys, no scripts, no connections.
+		// What a restart of a Redis that keeps nothing on disk leaves: no keys, no
+		// scripts, no connections.
 		StringRedisTemplate redis = DirectRedis.template();
 		redis.delete(redis.keys(this.cacheProperties.keyPrefix() + "*"));
 		redis.execute((RedisCallback<Void>) (connection) -> {
@@ -209,28 +248,43 @@ class RedisOutageTests {
 		});
 		proxy.resetConnections();
 
-		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).untilAsserted(
-				() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
+		await().atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(100))
+			.untilAsserted(() -> assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT"));
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 30.00}""").exchange().expectStatus().isOk();
 		assertThat(read(id).getResponseBody()).containsEntry("version", 1);
 	}
 
 	private EntityExchangeResult<Map<String, Object>> read(long id) {
-		return this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectBody(JSON_OBJECT)
+		return this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JSON_OBJECT)
 			.returnResult();
 	}
 
 	private long create(String name, String price) {
-		Map<String, Object> body = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price)).exchange()
-			.expectStatus().isCreated().expectBody(JSON_OBJECT).returnResult().getResponseBody();
+		Map<String, Object> body = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price))
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
 		return ((Number) body.get("id")).longValue();
 	}
 
 	private void awaitCachingResumed() {
-		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(
-				() -> this.http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up"));
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(100))
+			.untilAsserted(
+					() -> this.http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up"));
 	}
 
 }

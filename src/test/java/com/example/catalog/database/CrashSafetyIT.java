@@ -27,9 +27,10 @@ import com.example.catalog.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Crash safety of the packaged service: writers create products while the process is killed
- * with SIGKILL; after a restart on the same SQLite file, every product acknowledged with 201 is
- * there with exactly the fields sent. Runs against the jar {@code ./mvnw verify} just built.
+ * Crash safety of the packaged service: writers create products while the process is
+ * killed with SIGKILL; after a restart on the same SQLite file, every product
+ * acknowledged with 201 is there with exactly the fields sent. Runs against the jar
+ * {@code ./mvnw verify} just built.
  */
 class CrashSafetyIT {
 
@@ -83,8 +84,8 @@ class CrashSafetyIT {
 							.POST(HttpRequest.BodyPublishers.ofString(sent.json()))
 							.build(), HttpResponse.BodyHandlers.ofString());
 						if (response.statusCode() == 201) {
-							long id = Long.parseLong(response.headers().firstValue("Location").orElseThrow()
-								.replace("/products/", ""));
+							long id = Long.parseLong(
+									response.headers().firstValue("Location").orElseThrow().replace("/products/", ""));
 							acknowledged.put(id, sent);
 						}
 					}
@@ -147,7 +148,9 @@ class CrashSafetyIT {
 		}
 	}
 
-	/** What a writer sent, and how to recognise it in the JSON the service answers with. */
+	/**
+	 * What a writer sent, and how to recognise it in the JSON the service answers with.
+	 */
 	private record Sent(String name, String price, int stockQuantity) {
 
 		String json() {
@@ -156,7 +159,8 @@ class CrashSafetyIT {
 		}
 
 		boolean matches(String product) {
-			return product.contains("\"name\":\"" + this.name + "\",") && product.contains("\"price\":" + this.price + ",")
+			return product.contains("\"name\":\"" + this.name + "\",")
+					&& product.contains("\"price\":" + this.price + ",")
 					&& product.contains("\"stock_quantity\":" + this.stockQuantity + ",");
 		}
 

@@ -23,8 +23,9 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The service on PostgreSQL instead of SQLite: Flyway's PostgreSQL migration, exact prices and
- * timestamps, and the cache in front, end to end. Each run gets a schema of its own.
+ * The service on PostgreSQL instead of SQLite: Flyway's PostgreSQL migration, exact
+ * prices and timestamps, and the cache in front, end to end. Each run gets a schema of
+ * its own.
  */
 @IntegrationTest
 class PostgresTests {
@@ -56,19 +57,47 @@ class PostgresTests {
 
 	@Test
 	void storesReadsCachesUpdatesAndDeletesProducts() {
-		String location = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body("""
-				{"name": "Anvil", "description": "Heavy", "price": 1234567890123.45, "quantity": 3}""").exchange()
-			.expectStatus().isCreated().returnResult().getResponseHeaders().getLocation().getPath();
+		String location = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"name": "Anvil", "description": "Heavy", "price": 1234567890123.45, "quantity": 3}""")
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.returnResult()
+			.getResponseHeaders()
+			.getLocation()
+			.getPath();
 
-		this.http.get().uri(location).exchange().expectStatus().isOk().expectHeader().valueEquals("X-Cache", "MISS")
-			.expectBody().jsonPath("$.price").isEqualTo(1234567890123.45).jsonPath("$.stock_quantity").isEqualTo(3)
-			.jsonPath("$.created_at").value((createdAt) -> assertThat((String) createdAt).matches("\\d{4}-\\d\\d-\\d\\dT.*Z"));
+		this.http.get()
+			.uri(location)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "MISS")
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(1234567890123.45)
+			.jsonPath("$.stock_quantity")
+			.isEqualTo(3)
+			.jsonPath("$.created_at")
+			.value((createdAt) -> assertThat((String) createdAt).matches("\\d{4}-\\d\\d-\\d\\dT.*Z"));
 		this.http.get().uri(location).exchange().expectHeader().valueEquals("X-Cache", "HIT");
 
 		this.http.put().uri(location).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 0.10}""").exchange().expectStatus().isOk().expectBody().jsonPath("$.version").isEqualTo(1);
-		this.http.get().uri(location).exchange().expectHeader().valueEquals("X-Cache", "MISS").expectBody()
-			.jsonPath("$.price").isEqualTo(0.10).jsonPath("$.name").isEqualTo("Anvil");
+		this.http.get()
+			.uri(location)
+			.exchange()
+			.expectHeader()
+			.valueEquals("X-Cache", "MISS")
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(0.10)
+			.jsonPath("$.name")
+			.isEqualTo("Anvil");
 
 		this.http.delete().uri(location).exchange().expectStatus().isNoContent();
 		this.http.get().uri(location).exchange().expectStatus().isNotFound();

@@ -35,9 +35,10 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * SQLite under contention: 32 concurrent writers and 8 readers get every write acknowledged, no
- * 5xx and no "database is locked" (a shorter run of {@code bench/sqlite-load.sh}); another
- * process holding the lock past the busy timeout gets a 503 to retry, not a 500.
+ * SQLite under contention: 32 concurrent writers and 8 readers get every write
+ * acknowledged, no 5xx and no "database is locked" (a shorter run of
+ * {@code bench/sqlite-load.sh}); another process holding the lock past the busy timeout
+ * gets a 503 to retry, not a 500.
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
@@ -64,10 +65,11 @@ class SqliteConcurrencyTests {
 		for (int writer = 0; writer < 32; writer++) {
 			workers.add(threads.submit(() -> {
 				while (System.nanoTime() < end) {
-					HttpResponse<String> response = send(client, HttpRequest.newBuilder(uri("/products"))
-						.header("Content-Type", "application/json")
-						.POST(HttpRequest.BodyPublishers.ofString(
-								"{\"name\": \"Load\", \"price\": 2.50, \"stock_quantity\": 4}")));
+					HttpResponse<String> response = send(client,
+							HttpRequest.newBuilder(uri("/products"))
+								.header("Content-Type", "application/json")
+								.POST(HttpRequest.BodyPublishers
+									.ofString("{\"name\": \"Load\", \"price\": 2.50, \"stock_quantity\": 4}")));
 					count(statuses, response.statusCode());
 					if (response.statusCode() == 201) {
 						created.incrementAndGet();
@@ -93,7 +95,8 @@ class SqliteConcurrencyTests {
 		System.out.println("SQLITE LOAD: statuses " + statuses + ", created " + created.get());
 		assertThat(statuses.keySet()).as("statuses seen").allMatch((status) -> status < 500);
 		assertThat(created.get()).isGreaterThan(100);
-		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class)).isEqualTo(rowsBefore + created.get());
+		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class))
+			.isEqualTo(rowsBefore + created.get());
 		assertThat(output.getAll()).doesNotContainIgnoringCase("database is locked").doesNotContain("SQLITE_BUSY");
 	}
 
@@ -105,9 +108,11 @@ class SqliteConcurrencyTests {
 		HttpResponse<String> response;
 		try (Connection other = DriverManager.getConnection(url); Statement lock = other.createStatement()) {
 			lock.execute("BEGIN IMMEDIATE");
-			response = send(client, HttpRequest.newBuilder(uri("/products"))
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"Locked\", \"price\": 1.00, \"stock_quantity\": 1}")));
+			response = send(client,
+					HttpRequest.newBuilder(uri("/products"))
+						.header("Content-Type", "application/json")
+						.POST(HttpRequest.BodyPublishers
+							.ofString("{\"name\": \"Locked\", \"price\": 1.00, \"stock_quantity\": 1}")));
 			lock.execute("ROLLBACK");
 		}
 

@@ -23,7 +23,10 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The products API end to end: CRUD over HTTP, the cache in Redis behind it, and the errors. */
+/**
+ * The products API end to end: CRUD over HTTP, the cache in Redis behind it, and the
+ * errors.
+ */
 @IntegrationTest
 class ProductApiTests {
 
@@ -76,16 +79,27 @@ class ProductApiTests {
 		assertThat((String) body.get("created_at")).endsWith("Z");
 		assertThat(body.get("updated_at")).isEqualTo(body.get("created_at"));
 		long id = ((Number) body.get("id")).longValue();
-		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.price").isEqualTo(19.90)
-			.jsonPath("$.stock_quantity").isEqualTo(7);
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(19.90)
+			.jsonPath("$.stock_quantity")
+			.isEqualTo(7);
 	}
 
 	@Test
 	void keepsPricesExact() {
 		long id = create("Ledger", "12345678901234.99", 1);
 
-		String json = this.http.get().uri("/products/{id}", id).exchange().expectBody(String.class).returnResult()
+		String json = this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectBody(String.class)
+			.returnResult()
 			.getResponseBody();
 
 		assertThat(json).contains("\"price\":12345678901234.99");
@@ -95,7 +109,12 @@ class ProductApiTests {
 	void firstReadMissesAndFillsRedisWithTheTtl() {
 		long id = create("Chair", "49.00", 3);
 
-		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
 			.valueEquals("X-Cache", "MISS");
 
 		assertThat(this.redis.opsForHash().get(key(id), "state")).isEqualTo("value");
@@ -108,12 +127,24 @@ class ProductApiTests {
 	@Test
 	void returnsCachedProductWithoutTouchingDatabase() {
 		long id = create("Table", "120.00", 2);
-		String first = this.http.get().uri("/products/{id}", id).exchange().expectBody(String.class).returnResult()
+		String first = this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectBody(String.class)
+			.returnResult()
 			.getResponseBody();
 		long before = this.statements.count();
 
-		String second = this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
-			.valueEquals("X-Cache", "HIT").expectBody(String.class).returnResult().getResponseBody();
+		String second = this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "HIT")
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
 
 		assertThat(this.statements.count()).isEqualTo(before);
 		assertThat(second).isEqualTo(first);
@@ -124,26 +155,54 @@ class ProductApiTests {
 		long id = create("Lamp", "10.00", 5);
 		readTwice(id);
 
-		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
-				{"price": 99.99}""").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.price").isEqualTo(99.99)
-			.jsonPath("$.name").isEqualTo("Lamp")
-			.jsonPath("$.stock_quantity").isEqualTo(5)
-			.jsonPath("$.version").isEqualTo(1);
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"price": 99.99}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(99.99)
+			.jsonPath("$.name")
+			.isEqualTo("Lamp")
+			.jsonPath("$.stock_quantity")
+			.isEqualTo(5)
+			.jsonPath("$.version")
+			.isEqualTo(1);
 
 		assertThat(this.redis.opsForHash().get(key(id), "state")).isNotEqualTo("value");
-		this.http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "MISS")
-			.expectBody().jsonPath("$.price").isEqualTo(99.99).jsonPath("$.version").isEqualTo(1);
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectHeader()
+			.valueEquals("X-Cache", "MISS")
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(99.99)
+			.jsonPath("$.version")
+			.isEqualTo(1);
 	}
 
 	@Test
 	void updateAcceptsQuantityAliasAndClearsDescriptionWhenEmpty() {
 		long id = create("Pen", "1.50", 100);
 
-		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
-				{"quantity": 90, "description": ""}""").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.stock_quantity").isEqualTo(90)
-			.jsonPath("$.description").isEmpty();
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"quantity": 90, "description": ""}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.stock_quantity")
+			.isEqualTo(90)
+			.jsonPath("$.description")
+			.isEmpty();
 	}
 
 	@Test
@@ -161,8 +220,15 @@ class ProductApiTests {
 	@Test
 	void unknownIdIsNotFoundForEveryMethodAndPutDoesNotCreate() {
 		long missing = 9_000_000L;
-		this.http.get().uri("/products/{id}", missing).exchange().expectStatus().isNotFound().expectHeader()
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON).expectBody().jsonPath("$.detail")
+		this.http.get()
+			.uri("/products/{id}", missing)
+			.exchange()
+			.expectStatus()
+			.isNotFound()
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.detail")
 			.isEqualTo("No product with id 9000000");
 		this.http.put().uri("/products/{id}", missing).contentType(MediaType.APPLICATION_JSON).body("""
 				{"name": "Ghost"}""").exchange().expectStatus().isNotFound();
@@ -172,9 +238,8 @@ class ProductApiTests {
 
 	@ParameterizedTest
 	@ValueSource(strings = { "{\"description\": \"no name\", \"price\": 1.00, \"stock_quantity\": 1}",
-			"{\"name\": \"   \", \"price\": 1.00, \"stock_quantity\": 1}",
-			"{\"name\": \"n\", \"stock_quantity\": 1}", "{\"name\": \"n\", \"price\": 1.00}",
-			"{\"name\": \"n\", \"price\": -0.01, \"stock_quantity\": 1}",
+			"{\"name\": \"   \", \"price\": 1.00, \"stock_quantity\": 1}", "{\"name\": \"n\", \"stock_quantity\": 1}",
+			"{\"name\": \"n\", \"price\": 1.00}", "{\"name\": \"n\", \"price\": -0.01, \"stock_quantity\": 1}",
 			"{\"name\": \"n\", \"price\": 1.001, \"stock_quantity\": 1}",
 			"{\"name\": \"n\", \"price\": 1e400, \"stock_quantity\": 1}",
 			"{\"name\": \"n\", \"price\": \"1.00\", \"stock_quantity\": 1}",
@@ -182,48 +247,86 @@ class ProductApiTests {
 			"{\"name\": \"n\", \"price\": 1.00, \"stock_quantity\": 1.5}",
 			"{\"name\": \"n\", \"price\": 1.00, \"stock_quantity\": 3000000000}",
 			"{\"name\": \"n\", \"price\": 1.00, \"stock_quantity\": 1, \"colour\": \"red\"}",
-			"{\"name\": 5, \"price\": 1.00, \"stock_quantity\": 1}", "{\"name\": \"n\", \"price\": 1.00,",
-			"[1, 2]", "", "null" })
+			"{\"name\": 5, \"price\": 1.00, \"stock_quantity\": 1}", "{\"name\": \"n\", \"price\": 1.00,", "[1, 2]", "",
+			"null" })
 	void refusesInvalidProductWithProblemAndWritesNothing(String body) {
 		long rows = this.products.count();
 
-		this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body(body).exchange()
-			.expectStatus().isBadRequest().expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody().jsonPath("$.status").isEqualTo(400).jsonPath("$.detail").isNotEmpty()
-			.jsonPath("$.trace").doesNotExist();
+		this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.exchange()
+			.expectStatus()
+			.isBadRequest()
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo(400)
+			.jsonPath("$.detail")
+			.isNotEmpty()
+			.jsonPath("$.trace")
+			.doesNotExist();
 
 		assertThat(this.products.count()).isEqualTo(rows);
 	}
 
 	@Test
 	void namesEachInvalidFieldInSnakeCase() {
-		this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body("""
-				{"name": "%s", "price": 1.00, "stock_quantity": -4}""".formatted("x".repeat(201))).exchange()
-			.expectStatus().isBadRequest().expectBody()
-			.jsonPath("$.errors[*].field").value((fields) -> assertThat(fields.toString()).contains("name",
-					"stock_quantity"));
+		this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"name": "%s", "price": 1.00, "stock_quantity": -4}""".formatted("x".repeat(201)))
+			.exchange()
+			.expectStatus()
+			.isBadRequest()
+			.expectBody()
+			.jsonPath("$.errors[*].field")
+			.value((fields) -> assertThat(fields.toString()).contains("name", "stock_quantity"));
 	}
 
 	@Test
 	void refusesUpdateThatChangesNothingOrIsInvalid() {
 		long id = create("Mug", "8.00", 4);
 
-		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("{}").exchange()
-			.expectStatus().isBadRequest().expectBody().jsonPath("$.detail").value(
-					(detail) -> assertThat((String) detail).contains("no field"));
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{}")
+			.exchange()
+			.expectStatus()
+			.isBadRequest()
+			.expectBody()
+			.jsonPath("$.detail")
+			.value((detail) -> assertThat((String) detail).contains("no field"));
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": -1}""").exchange().expectStatus().isBadRequest();
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"name": ""}""").exchange().expectStatus().isBadRequest();
 
-		this.http.get().uri("/products/{id}", id).exchange().expectBody().jsonPath("$.price").isEqualTo(8.00)
-			.jsonPath("$.name").isEqualTo("Mug").jsonPath("$.version").isEqualTo(0);
+		this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectBody()
+			.jsonPath("$.price")
+			.isEqualTo(8.00)
+			.jsonPath("$.name")
+			.isEqualTo("Mug")
+			.jsonPath("$.version")
+			.isEqualTo(0);
 	}
 
 	@ParameterizedTest
 	@ValueSource(strings = { "abc", "0", "-5", "99999999999999999999", "1.5" })
 	void refusesIdsThatAreNotPositiveWholeNumbers(String id) {
-		this.http.get().uri("/products/" + id).exchange().expectStatus().isBadRequest().expectHeader()
+		this.http.get()
+			.uri("/products/" + id)
+			.exchange()
+			.expectStatus()
+			.isBadRequest()
+			.expectHeader()
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON);
 		this.http.delete().uri("/products/" + id).exchange().expectStatus().isBadRequest();
 	}
@@ -232,24 +335,46 @@ class ProductApiTests {
 	void refusesBodiesThatAreNotJson() {
 		long rows = this.products.count();
 
-		this.http.post().uri("/products").contentType(MediaType.TEXT_PLAIN).body("name=x").exchange()
-			.expectStatus().isEqualTo(415).expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON);
+		this.http.post()
+			.uri("/products")
+			.contentType(MediaType.TEXT_PLAIN)
+			.body("name=x")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(415)
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON);
 
 		assertThat(this.products.count()).isEqualTo(rows);
 	}
 
 	@Test
 	void healthIsOk() {
-		this.http.get().uri("/health").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.status").isEqualTo("ok")
-			.jsonPath("$.database").isEqualTo("up")
-			.jsonPath("$.cache").isEqualTo("up");
+		this.http.get()
+			.uri("/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("ok")
+			.jsonPath("$.database")
+			.isEqualTo("up")
+			.jsonPath("$.cache")
+			.isEqualTo("up");
 	}
 
 	private long create(String name, String price, int stock) {
-		Map<String, Object> body = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON)
+		Map<String, Object> body = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
 			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": %d}".formatted(name, price, stock))
-			.exchange().expectStatus().isCreated().expectBody(JSON_OBJECT).returnResult().getResponseBody();
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
 		return ((Number) body.get("id")).longValue();
 	}
 

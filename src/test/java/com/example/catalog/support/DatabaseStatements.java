@@ -4,7 +4,10 @@ import jakarta.persistence.EntityManagerFactory;
 import org.hibernate.SessionFactory;
 import org.hibernate.stat.Statistics;
 
-/** Counts the SQL statements Hibernate prepared, so a test can prove a request never reached the database. */
+/**
+ * Counts the SQL statements Hibernate prepared, so a test can prove a request never
+ * reached the database.
+ */
 public final class DatabaseStatements {
 
 	private final Statistics statistics;

@@ -4,7 +4,10 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
-/** A connection of the test's own to the real test Redis, which no fault proxy stands in front of. */
+/**
+ * A connection of the test's own to the real test Redis, which no fault proxy stands in
+ * front of.
+ */
 public final class DirectRedis {
 
 	private static StringRedisTemplate template;

@@ -9,8 +9,8 @@ import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTe
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
- * An end-to-end test: the whole service on a random port, driven over HTTP, against a real Redis
- * and a real SQLite file. The test class registers where Redis is with
+ * An end-to-end test: the whole service on a random port, driven over HTTP, against a
+ * real Redis and a real SQLite file. The test class registers where Redis is with
  * {@link TestEnvironment#register}.
  */
 @Target(ElementType.TYPE)

@@ -21,392 +21,429 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * TCP proxy between the service under test and a real Redis that can refuse, blackhole, delay or reset traffic on demand, so Redis outage handling can be tested deterministically.
+ * TCP proxy between the service under test and a real Redis that can refuse, blackhole,
+ * delay or reset traffic on demand, so Redis outage handling can be tested
+ * deterministically.
  */
 public final class RedisFaultProxy implements AutoCloseable {
 
-    private enum Mode { PASS, BLACKHOLE, LATENCY }
+	private enum Mode {
 
-    private static final int CHUNK = 16 * 1024;
-    private static final int QUEUE_CHUNKS = 64;
-    private static final int CONNECT_TIMEOUT_MS = 5_000;
+		PASS, BLACKHOLE, LATENCY
 
-    private final String targetHost;
-    private final int targetPort;
-    private final int port;
-    private final Object modeLock = new Object();
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger accepted = new AtomicInteger();
-    private final AtomicInteger connectionIds = new AtomicInteger();
+	}
 
-    // guarded by modeLock (read without lock through volatile)
-    private volatile Mode mode = Mode.PASS;
-    private volatile long latencyNanos;
+	private static final int CHUNK = 16 * 1024;
 
-    // guarded by this
-    private ServerSocket listener;
-    private volatile boolean closed;
+	private static final int QUEUE_CHUNKS = 64;
 
-    private RedisFaultProxy(String targetHost, int targetPort) throws IOException {
-        this.targetHost = Objects.requireNonNull(targetHost, "targetHost");
-        this.targetPort = targetPort;
-        ServerSocket ss = bind(0);
-        this.port = ss.getLocalPort();
-        synchronized (this) {
-            this.listener = ss;
-            startAcceptor(ss);
-        }
-    }
+	private static final int CONNECT_TIMEOUT_MS = 5_000;
 
-    /** Listen on 127.0.0.1 (free port) and forward to {@code targetHost:targetPort}. */
-    public static RedisFaultProxy start(String targetHost, int targetPort) {
-        try {
-            return new RedisFaultProxy(targetHost, targetPort);
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException("RedisFaultProxy could not listen on 127.0.0.1", ex);
-        }
-    }
+	private final String targetHost;
 
-    /** Local port clients should connect to (stable across refuse()/pass()). */
-    public int port() {
-        return port;
-    }
+	private final int targetPort;
 
-    /** Number of client connections accepted so far. */
-    public int connectionsAccepted() {
-        return accepted.get();
-    }
+	private final int port;
 
-    /** Normal forwarding; re-opens the listener on the same port after {@link #refuse()}; releases blackholed bytes. */
-    public void pass() {
-        ensureListening();
-        setMode(Mode.PASS, 0);
-    }
+	private final Object modeLock = new Object();
 
-    /** Close the listener (new connects are refused) and drop every live connection. */
-    public void refuse() {
-        synchronized (this) {
-            checkOpen();
-            closeListener();
-            closeAll(false);
-        }
-    }
+	private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
 
-    /**
-     * Accept and keep connections open but forward nothing in either direction. Bytes are held, not dropped,
-     * so after {@link #pass()} they are delivered in order and the RESP stream stays consistent for clients
-     * that kept the connection (a timed-out command's late reply still lines up with it).
-     */
-    public void blackhole() {
-        ensureListening();
-        setMode(Mode.BLACKHOLE, 0);
-    }
+	private final AtomicInteger accepted = new AtomicInteger();
 
-    /** Forward, but deliver each chunk from Redis to the client {@code delay} after it arrived (order preserved). */
-    public void latency(Duration delay) {
-        Objects.requireNonNull(delay, "delay");
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("delay must not be negative: " + delay);
-        }
-        ensureListening();
-        setMode(Mode.LATENCY, delay.toNanos());
-    }
+	private final AtomicInteger connectionIds = new AtomicInteger();
 
-    /** Abruptly reset (RST) all live connections, then pass new ones normally. */
-    public void resetConnections() {
-        synchronized (this) {
-            checkOpen();
-            closeAll(true);
-        }
-        pass();
-    }
+	// guarded by modeLock (read without lock through volatile)
+	private volatile Mode mode = Mode.PASS;
 
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            closeListener();
-            closeAll(false);
-        }
-        synchronized (modeLock) {
-            modeLock.notifyAll();
-        }
-    }
+	private volatile long latencyNanos;
 
-    @Override
-    public String toString() {
-        return "RedisFaultProxy[127.0.0.1:" + port + " -> " + targetHost + ":" + targetPort + ", mode=" + mode + "]";
-    }
+	// guarded by this
+	private ServerSocket listener;
 
-    // ------------------------------------------------------------------ listener
+	private volatile boolean closed;
 
-    private static ServerSocket bind(int port) throws IOException {
-        ServerSocket ss = new ServerSocket();
-        try {
-            ss.setReuseAddress(true);
-            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
-            return ss;
-        }
-        catch (IOException ex) {
-            closeQuietly(ss);
-            throw ex;
-        }
-    }
+	private RedisFaultProxy(String targetHost, int targetPort) throws IOException {
+		this.targetHost = Objects.requireNonNull(targetHost, "targetHost");
+		this.targetPort = targetPort;
+		ServerSocket ss = bind(0);
+		this.port = ss.getLocalPort();
+		synchronized (this) {
+			this.listener = ss;
+			startAcceptor(ss);
+		}
+	}
 
-    private void ensureListening() {
-        synchronized (this) {
-            checkOpen();
-            if (listener != null) {
-                return;
-            }
-            IOException last = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            do {
-                try {
-                    ServerSocket ss = bind(port);
-                    listener = ss;
-                    startAcceptor(ss);
-                    return;
-                }
-                catch (IOException ex) {
-                    last = ex;
-                    sleepQuietly(50);
-                }
-            } while (System.nanoTime() < deadline);
-            throw new UncheckedIOException("RedisFaultProxy could not re-bind 127.0.0.1:" + port, last);
-        }
-    }
+	/** Listen on 127.0.0.1 (free port) and forward to {@code targetHost:targetPort}. */
+	public static RedisFaultProxy start(String targetHost, int targetPort) {
+		try {
+			return new RedisFaultProxy(targetHost, targetPort);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("RedisFaultProxy could not listen on 127.0.0.1", ex);
+		}
+	}
 
-    private void closeListener() {
-        if (listener != null) {
-            closeQuietly(listener);
-            listener = null;
-        }
-    }
+	/** Local port clients should connect to (stable across refuse()/pass()). */
+	public int port() {
+		return port;
+	}
 
-    private void startAcceptor(ServerSocket ss) {
-        daemon("redis-fault-proxy-" + port + "-accept", () -> acceptLoop(ss)).start();
-    }
+	/** Number of client connections accepted so far. */
+	public int connectionsAccepted() {
+		return accepted.get();
+	}
 
-    private void acceptLoop(ServerSocket ss) {
-        while (!ss.isClosed()) {
-            Socket client;
-            try {
-                client = ss.accept();
-            }
-            catch (IOException ex) {
-                return; // listener closed by refuse()/close()
-            }
-            accepted.incrementAndGet();
-            Socket upstream = new Socket();
-            try {
-                client.setTcpNoDelay(true);
-                upstream.setTcpNoDelay(true);
-                upstream.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
-            }
-            catch (IOException ex) {
-                closeQuietly(upstream);
-                closeQuietly(client);
-                continue;
-            }
-            Connection c = new Connection(connectionIds.incrementAndGet(), client, upstream);
-            synchronized (this) {
-                if (closed || listener != ss) {
-                    c.close(false); // raced with refuse()/close()
-                    continue;
-                }
-                connections.add(c);
-            }
-            c.start();
-        }
-    }
+	/**
+	 * Normal forwarding; re-opens the listener on the same port after {@link #refuse()};
+	 * releases blackholed bytes.
+	 */
+	public void pass() {
+		ensureListening();
+		setMode(Mode.PASS, 0);
+	}
 
-    private void closeAll(boolean reset) {
-        for (Connection c : new ArrayList<>(connections)) {
-            c.close(reset);
-        }
-    }
+	/** Close the listener (new connects are refused) and drop every live connection. */
+	public void refuse() {
+		synchronized (this) {
+			checkOpen();
+			closeListener();
+			closeAll(false);
+		}
+	}
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("RedisFaultProxy is closed");
-        }
-    }
+	/**
+	 * Accept and keep connections open but forward nothing in either direction. Bytes are
+	 * held, not dropped, so after {@link #pass()} they are delivered in order and the
+	 * RESP stream stays consistent for clients that kept the connection (a timed-out
+	 * command's late reply still lines up with it).
+	 */
+	public void blackhole() {
+		ensureListening();
+		setMode(Mode.BLACKHOLE, 0);
+	}
 
-    private void setMode(Mode newMode, long newLatencyNanos) {
-        synchronized (modeLock) {
-            latencyNanos = newLatencyNanos;
-            mode = newMode;
-            modeLock.notifyAll();
-        }
-    }
+	/**
+	 * Forward, but deliver each chunk from Redis to the client {@code delay} after it
+	 * arrived (order preserved).
+	 */
+	public void latency(Duration delay) {
+		Objects.requireNonNull(delay, "delay");
+		if (delay.isNegative()) {
+			throw new IllegalArgumentException("delay must not be negative: " + delay);
+		}
+		ensureListening();
+		setMode(Mode.LATENCY, delay.toNanos());
+	}
 
-    // ------------------------------------------------------------------ connection
+	/** Abruptly reset (RST) all live connections, then pass new ones normally. */
+	public void resetConnections() {
+		synchronized (this) {
+			checkOpen();
+			closeAll(true);
+		}
+		pass();
+	}
 
-    private static final class Chunk {
-        final byte[] data; // null = end of stream
-        final long readAtNanos;
+	@Override
+	public void close() {
+		synchronized (this) {
+			if (closed) {
+				return;
+			}
+			closed = true;
+			closeListener();
+			closeAll(false);
+		}
+		synchronized (modeLock) {
+			modeLock.notifyAll();
+		}
+	}
 
-        Chunk(byte[] data, long readAtNanos) {
-            this.data = data;
-            this.readAtNanos = readAtNanos;
-        }
-    }
+	@Override
+	public String toString() {
+		return "RedisFaultProxy[127.0.0.1:" + port + " -> " + targetHost + ":" + targetPort + ", mode=" + mode + "]";
+	}
 
-    private final class Connection {
-        private final Socket client;
-        private final Socket upstream;
-        private final AtomicBoolean closing = new AtomicBoolean();
-        private final List<Thread> threads = new ArrayList<>(4);
+	// ------------------------------------------------------------------ listener
 
-        Connection(int id, Socket client, Socket upstream) {
-            this.client = client;
-            this.upstream = upstream;
-            String name = "redis-fault-proxy-" + port + "-c" + id;
-            addPipe(name + "-up", client, upstream, false);
-            addPipe(name + "-down", upstream, client, true);
-        }
+	private static ServerSocket bind(int port) throws IOException {
+		ServerSocket ss = new ServerSocket();
+		try {
+			ss.setReuseAddress(true);
+			ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+			return ss;
+		}
+		catch (IOException ex) {
+			closeQuietly(ss);
+			throw ex;
+		}
+	}
 
-        private void addPipe(String name, Socket from, Socket to, boolean toClient) {
-            BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
-            threads.add(daemon(name + "-read", () -> readLoop(from, queue)));
-            threads.add(daemon(name + "-write", () -> writeLoop(to, queue, toClient)));
-        }
+	private void ensureListening() {
+		synchronized (this) {
+			checkOpen();
+			if (listener != null) {
+				return;
+			}
+			IOException last = null;
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+			do {
+				try {
+					ServerSocket ss = bind(port);
+					listener = ss;
+					startAcceptor(ss);
+					return;
+				}
+				catch (IOException ex) {
+					last = ex;
+					sleepQuietly(50);
+				}
+			}
+			while (System.nanoTime() < deadline);
+			throw new UncheckedIOException("RedisFaultProxy could not re-bind 127.0.0.1:" + port, last);
+		}
+	}
 
-        void start() {
-            threads.forEach(Thread::start);
-        }
+	private void closeListener() {
+		if (listener != null) {
+			closeQuietly(listener);
+			listener = null;
+		}
+	}
 
-        private void readLoop(Socket from, BlockingQueue<Chunk> queue) {
-            byte[] buf = new byte[CHUNK];
-            try {
-                InputStream in = from.getInputStream();
-                while (true) {
-                    int n = in.read(buf);
-                    if (n < 0) {
-                        queue.put(new Chunk(null, System.nanoTime()));
-                        return;
-                    }
-                    if (n > 0) {
-                        byte[] copy = new byte[n];
-                        System.arraycopy(buf, 0, copy, 0, n);
-                        queue.put(new Chunk(copy, System.nanoTime()));
-                    }
-                }
-            }
-            catch (IOException ex) {
-                close(false);
-            }
-            catch (InterruptedException ex) {
-                // closing
-            }
-        }
+	private void startAcceptor(ServerSocket ss) {
+		daemon("redis-fault-proxy-" + port + "-accept", () -> acceptLoop(ss)).start();
+	}
 
-        private void writeLoop(Socket to, BlockingQueue<Chunk> queue, boolean toClient) {
-            try {
-                OutputStream out = to.getOutputStream();
-                while (true) {
-                    Chunk chunk = queue.take();
-                    awaitTurn(chunk, toClient);
-                    if (chunk.data == null) {
-                        close(false); // peer closed: propagate after pending bytes went out
-                        return;
-                    }
-                    out.write(chunk.data);
-                    out.flush();
-                }
-            }
-            catch (IOException ex) {
-                close(false);
-            }
-            catch (InterruptedException ex) {
-                // closing
-            }
-        }
+	private void acceptLoop(ServerSocket ss) {
+		while (!ss.isClosed()) {
+			Socket client;
+			try {
+				client = ss.accept();
+			}
+			catch (IOException ex) {
+				return; // listener closed by refuse()/close()
+			}
+			accepted.incrementAndGet();
+			Socket upstream = new Socket();
+			try {
+				client.setTcpNoDelay(true);
+				upstream.setTcpNoDelay(true);
+				upstream.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
+			}
+			catch (IOException ex) {
+				closeQuietly(upstream);
+				closeQuietly(client);
+				continue;
+			}
+			Connection c = new Connection(connectionIds.incrementAndGet(), client, upstream);
+			synchronized (this) {
+				if (closed || listener != ss) {
+					c.close(false); // raced with refuse()/close()
+					continue;
+				}
+				connections.add(c);
+			}
+			c.start();
+		}
+	}
 
-        /** Blocks while blackholed and until the chunk's latency has elapsed; re-evaluates on every mode change. */
-        private void awaitTurn(Chunk chunk, boolean toClient) throws InterruptedException {
-            synchronized (modeLock) {
-                while (true) {
-                    if (closing.get() || closed) {
-                        throw new InterruptedException("closing");
-                    }
-                    Mode m = mode;
-                    if (m == Mode.BLACKHOLE) {
-                        modeLock.wait();
-                        continue;
-                    }
-                    long delay = (toClient && m == Mode.LATENCY) ? latencyNanos : 0L;
-                    long remaining = chunk.readAtNanos + delay - System.nanoTime();
-                    if (delay > 0 && remaining > 0) {
-                        TimeUnit.NANOSECONDS.timedWait(modeLock, remaining);
-                        continue;
-                    }
-                    return;
-                }
-            }
-        }
+	private void closeAll(boolean reset) {
+		for (Connection c : new ArrayList<>(connections)) {
+			c.close(reset);
+		}
+	}
 
-        void close(boolean reset) {
-            if (!closing.compareAndSet(false, true)) {
-                return;
-            }
-            connections.remove(this);
-            if (reset) {
-                try {
-                    client.setSoLinger(true, 0);
-                }
-                catch (IOException ignored) {
-                    // already gone
-                }
-                try {
-                    upstream.setSoLinger(true, 0);
-                }
-                catch (IOException ignored) {
-                    // already gone
-                }
-            }
-            closeQuietly(client);
-            closeQuietly(upstream);
-            Thread self = Thread.currentThread();
-            for (Thread t : threads) {
-                if (t != self) {
-                    t.interrupt();
-                }
-            }
-        }
-    }
+	private void checkOpen() {
+		if (closed) {
+			throw new IllegalStateException("RedisFaultProxy is closed");
+		}
+	}
 
-    // ------------------------------------------------------------------ helpers
+	private void setMode(Mode newMode, long newLatencyNanos) {
+		synchronized (modeLock) {
+			latencyNanos = newLatencyNanos;
+			mode = newMode;
+			modeLock.notifyAll();
+		}
+	}
 
-    private static Thread daemon(String name, Runnable body) {
-        Thread t = new Thread(body, name);
-        t.setDaemon(true);
-        t.setUncaughtExceptionHandler((th, ex) -> {
-            // a test proxy stays quiet
-        });
-        return t;
-    }
+	// ------------------------------------------------------------------ connection
 
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        }
-        catch (Exception ignored) {
-            // quiet
-        }
-    }
+	private static final class Chunk {
 
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-    }
+		final byte[] data; // null = end of stream
+
+		final long readAtNanos;
+
+		Chunk(byte[] data, long readAtNanos) {
+			this.data = data;
+			this.readAtNanos = readAtNanos;
+		}
+
+	}
+
+	private final class Connection {
+
+		private final Socket client;
+
+		private final Socket upstream;
+
+		private final AtomicBoolean closing = new AtomicBoolean();
+
+		private final List<Thread> threads = new ArrayList<>(4);
+
+		Connection(int id, Socket client, Socket upstream) {
+			this.client = client;
+			this.upstream = upstream;
+			String name = "redis-fault-proxy-" + port + "-c" + id;
+			addPipe(name + "-up", client, upstream, false);
+			addPipe(name + "-down", upstream, client, true);
+		}
+
+		private void addPipe(String name, Socket from, Socket to, boolean toClient) {
+			BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
+			threads.add(daemon(name + "-read", () -> readLoop(from, queue)));
+			threads.add(daemon(name + "-write", () -> writeLoop(to, queue, toClient)));
+		}
+
+		void start() {
+			threads.forEach(Thread::start);
+		}
+
+		private void readLoop(Socket from, BlockingQueue<Chunk> queue) {
+			byte[] buf = new byte[CHUNK];
+			try {
+				InputStream in = from.getInputStream();
+				while (true) {
+					int n = in.read(buf);
+					if (n < 0) {
+						queue.put(new Chunk(null, System.nanoTime()));
+						return;
+					}
+					if (n > 0) {
+						byte[] copy = new byte[n];
+						System.arraycopy(buf, 0, copy, 0, n);
+						queue.put(new Chunk(copy, System.nanoTime()));
+					}
+				}
+			}
+			catch (IOException ex) {
+				close(false);
+			}
+			catch (InterruptedException ex) {
+				// closing
+			}
+		}
+
+		private void writeLoop(Socket to, BlockingQueue<Chunk> queue, boolean toClient) {
+			try {
+				OutputStream out = to.getOutputStream();
+				while (true) {
+					Chunk chunk = queue.take();
+					awaitTurn(chunk, toClient);
+					if (chunk.data == null) {
+						close(false); // peer closed: propagate after pending bytes went
+										// out
+						return;
+					}
+					out.write(chunk.data);
+					out.flush();
+				}
+			}
+			catch (IOException ex) {
+				close(false);
+			}
+			catch (InterruptedException ex) {
+				// closing
+			}
+		}
+
+		/**
+		 * Blocks while blackholed and until the chunk's latency has elapsed; re-evaluates
+		 * on every mode change.
+		 */
+		private void awaitTurn(Chunk chunk, boolean toClient) throws InterruptedException {
+			synchronized (modeLock) {
+				while (true) {
+					if (closing.get() || closed) {
+						throw new InterruptedException("closing");
+					}
+					Mode m = mode;
+					if (m == Mode.BLACKHOLE) {
+						modeLock.wait();
+						continue;
+					}
+					long delay = (toClient && m == Mode.LATENCY) ? latencyNanos : 0L;
+					long remaining = chunk.readAtNanos + delay - System.nanoTime();
+					if (delay > 0 && remaining > 0) {
+						TimeUnit.NANOSECONDS.timedWait(modeLock, remaining);
+						continue;
+					}
+					return;
+				}
+			}
+		}
+
+		void close(boolean reset) {
+			if (!closing.compareAndSet(false, true)) {
+				return;
+			}
+			connections.remove(this);
+			if (reset) {
+				try {
+					client.setSoLinger(true, 0);
+				}
+				catch (IOException ignored) {
+					// already gone
+				}
+				try {
+					upstream.setSoLinger(true, 0);
+				}
+				catch (IOException ignored) {
+					// already gone
+				}
+			}
+			closeQuietly(client);
+			closeQuietly(upstream);
+			Thread self = Thread.currentThread();
+			for (Thread t : threads) {
+				if (t != self) {
+					t.interrupt();
+				}
+			}
+		}
+
+	}
+
+	// ------------------------------------------------------------------ helpers
+
+	private static Thread daemon(String name, Runnable body) {
+		Thread t = new Thread(body, name);
+		t.setDaemon(true);
+		t.setUncaughtExceptionHandler((th, ex) -> {
+			// a test proxy stays quiet
+		});
+		return t;
+	}
+
+	private static void closeQuietly(AutoCloseable c) {
+		try {
+			c.close();
+		}
+		catch (Exception ignored) {
+			// quiet
+		}
+	}
+
+	private static void sleepQuietly(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
 }

@@ -9,9 +9,9 @@ import java.util.UUID;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
- * The settings every integration test context needs: its own SQLite file, its own Redis key
- * prefix (so contexts sharing one Redis never see each other's entries), Redis's address, and
- * Hibernate statistics so tests can count database statements.
+ * The settings every integration test context needs: its own SQLite file, its own Redis
+ * key prefix (so contexts sharing one Redis never see each other's entries), Redis's
+ * address, and Hibernate statistics so tests can count database statements.
  */
 public final class TestEnvironment {
 
@@ -23,7 +23,9 @@ public final class TestEnvironment {
 		register(registry, TestRedis.host(), TestRedis.port());
 	}
 
-	/** Registers a context that talks to Redis at the given address (a fault proxy, say). */
+	/**
+	 * Registers a context that talks to Redis at the given address (a fault proxy, say).
+	 */
 	public static void register(DynamicPropertyRegistry registry, String redisHost, int redisPort) {
 		String run = UUID.randomUUID().toString().substring(0, 8);
 		Path database = databaseFile(run);

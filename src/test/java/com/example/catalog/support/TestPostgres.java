@@ -8,10 +8,11 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * A real PostgreSQL for the tests of the PostgreSQL backend: {@code POSTGRES_TEST_URL} (a JDBC
- * URL with user and password in it) when set, a Testcontainers container when Docker is there,
- * otherwise the server on 127.0.0.1:5432 (database {@code test}, user {@code postgres}, as on
- * our CI machines). Null when none answers, so the caller can say why it did not run.
+ * A real PostgreSQL for the tests of the PostgreSQL backend: {@code POSTGRES_TEST_URL} (a
+ * JDBC URL with user and password in it) when set, a Testcontainers container when Docker
+ * is there, otherwise the server on 127.0.0.1:5432 (database {@code test}, user
+ * {@code postgres}, as on our CI machines). Null when none answers, so the caller can say
+ * why it did not run.
  */
 public final class TestPostgres {
 
@@ -40,8 +41,7 @@ public final class TestPostgres {
 		if (dockerAvailable()) {
 			PostgreSQLContainer container = new PostgreSQLContainer("postgres:16-alpine");
 			container.start();
-			return container.getJdbcUrl() + "&user=" + container.getUsername() + "&password="
-					+ container.getPassword();
+			return container.getJdbcUrl() + "&user=" + container.getUsername() + "&password=" + container.getPassword();
 		}
 		try (Connection connection = DriverManager.getConnection(LOCAL)) {
 			return LOCAL;

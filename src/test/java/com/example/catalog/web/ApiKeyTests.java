@@ -39,38 +39,87 @@ class ApiKeyTests {
 	void refusesWritesWithoutTheRightKeyAndWritesNothing() {
 		long rows = rows();
 
-		this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body(PRODUCT).exchange()
-			.expectStatus().isUnauthorized().expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody().jsonPath("$.detail").isEqualTo("Writes need a valid API key in the X-API-Key header");
-		this.http.post().uri("/products").header("X-API-Key", "s3cret-kez").contentType(MediaType.APPLICATION_JSON)
-			.body(PRODUCT).exchange().expectStatus().isUnauthorized();
-		this.http.post().uri("/products").header("X-API-Key", KEY + "x").contentType(MediaType.APPLICATION_JSON)
-			.body(PRODUCT).exchange().expectStatus().isUnauthorized();
+		this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(PRODUCT)
+			.exchange()
+			.expectStatus()
+			.isUnauthorized()
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.detail")
+			.isEqualTo("Writes need a valid API key in the X-API-Key header");
+		this.http.post()
+			.uri("/products")
+			.header("X-API-Key", "s3cret-kez")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(PRODUCT)
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
+		this.http.post()
+			.uri("/products")
+			.header("X-API-Key", KEY + "x")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(PRODUCT)
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
 
 		assertThat(rows()).isEqualTo(rows);
 	}
 
 	@Test
 	void acceptsWritesWithTheKeyAndKeepsReadsOpen() {
-		String location = this.http.post().uri("/products").header("X-API-Key", KEY)
-			.contentType(MediaType.APPLICATION_JSON).body(PRODUCT).exchange().expectStatus().isCreated()
-			.returnResult().getResponseHeaders().getLocation().getPath();
+		String location = this.http.post()
+			.uri("/products")
+			.header("X-API-Key", KEY)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(PRODUCT)
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.returnResult()
+			.getResponseHeaders()
+			.getLocation()
+			.getPath();
 
 		this.http.get().uri(location).exchange().expectStatus().isOk();
-		this.http.put().uri(location).contentType(MediaType.APPLICATION_JSON).body("{\"price\": 1.00}").exchange()
-			.expectStatus().isUnauthorized();
+		this.http.put()
+			.uri(location)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"price\": 1.00}")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
 		this.http.delete().uri(location).exchange().expectStatus().isUnauthorized();
-		this.http.put().uri(location).header("X-API-Key", KEY).contentType(MediaType.APPLICATION_JSON)
-			.body("{\"price\": 1.00}").exchange().expectStatus().isOk();
+		this.http.put()
+			.uri(location)
+			.header("X-API-Key", KEY)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"price\": 1.00}")
+			.exchange()
+			.expectStatus()
+			.isOk();
 		this.http.delete().uri(location).header("X-API-Key", KEY).exchange().expectStatus().isNoContent();
 	}
 
 	@Test
 	void refusesBodiesOverTheLimit() {
-		String huge = "{\"name\": \"x\", \"description\": \"" + "d".repeat(70_000) + "\", \"price\": 1, \"stock_quantity\": 1}";
+		String huge = "{\"name\": \"x\", \"description\": \"" + "d".repeat(70_000)
+				+ "\", \"price\": 1, \"stock_quantity\": 1}";
 
-		this.http.post().uri("/products").header("X-API-Key", KEY).contentType(MediaType.APPLICATION_JSON)
-			.body(huge).exchange().expectStatus().isEqualTo(413).expectHeader()
+		this.http.post()
+			.uri("/products")
+			.header("X-API-Key", KEY)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(huge)
+			.exchange()
+			.expectStatus()
+			.isEqualTo(413)
+			.expectHeader()
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON);
 	}
 

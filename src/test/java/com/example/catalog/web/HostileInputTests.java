@@ -53,9 +53,9 @@ import static org.junit.jupiter.params.provider.Arguments.argumentSet;
 
 /**
  * A corpus of hostile requests sent over a real socket: each must be refused with a 4xx
- * problem+json that gives nothing internal away, and must write nothing. Requests are sent with
- * {@link HttpClient}, or byte by byte on a socket where even that client would not send them
- * (a body shorter than its Content-Length, broken chunked framing).
+ * problem+json that gives nothing internal away, and must write nothing. Requests are
+ * sent with {@link HttpClient}, or byte by byte on a socket where even that client would
+ * not send them (a body shorter than its Content-Length, broken chunked framing).
  */
 @IntegrationTest
 class HostileInputTests {
@@ -93,7 +93,8 @@ class HostileInputTests {
 
 	@BeforeEach
 	void createProductToAttack() {
-		this.existing = create("{\"name\": \"Original\", \"description\": \"Kept\", \"price\": 10.00, \"stock_quantity\": 5}");
+		this.existing = create(
+				"{\"name\": \"Original\", \"description\": \"Kept\", \"price\": 10.00, \"stock_quantity\": 5}");
 	}
 
 	@ParameterizedTest
@@ -123,11 +124,12 @@ class HostileInputTests {
 	}
 
 	/**
-	 * Ids that are not the plain decimal form of a positive long never name a product, for any
-	 * method. Products 1 and 16 exist while these run, so an id that the service quietly reads as
-	 * 1 ({@code +1}, {@code 1 }, a fullwidth digit, {@code 1;x=y}) or as 16 ({@code 0x10},
-	 * {@code #10}) is caught answering 200 rather than slipping through as a 404. GET goes first,
-	 * so such an alias fails the test before PUT or DELETE could change a product.
+	 * Ids that are not the plain decimal form of a positive long never name a product,
+	 * for any method. Products 1 and 16 exist while these run, so an id that the service
+	 * quietly reads as 1 ({@code +1}, {@code 1 }, a fullwidth digit, {@code 1;x=y}) or as
+	 * 16 ({@code 0x10}, {@code #10}) is caught answering 200 rather than slipping through
+	 * as a 404. GET goes first, so such an alias fails the test before PUT or DELETE
+	 * could change a product.
 	 */
 	@ParameterizedTest
 	@MethodSource("trickyIds")
@@ -144,9 +146,10 @@ class HostileInputTests {
 	}
 
 	/**
-	 * Encoded NULs and slashes are refused by Tomcat while it parses the URL, before the request
-	 * reaches the application, so the answer is Tomcat's plain 400 page rather than problem+json.
-	 * It must still be a 400 that changes nothing and gives nothing away.
+	 * Encoded NULs and slashes are refused by Tomcat while it parses the URL, before the
+	 * request reaches the application, so the answer is Tomcat's plain 400 page rather
+	 * than problem+json. It must still be a 400 that changes nothing and gives nothing
+	 * away.
 	 */
 	@ParameterizedTest
 	@MethodSource("pathsTheContainerRefuses")
@@ -155,7 +158,8 @@ class HostileInputTests {
 		List<Map<String, Object>> table = table();
 
 		for (String method : List.of("GET", "PUT", "DELETE")) {
-			Answer answer = send(method, "/products/" + id, method.equals("PUT") ? json("{\"price\": 5.55}", 400) : null);
+			Answer answer = send(method, "/products/" + id,
+					method.equals("PUT") ? json("{\"price\": 5.55}", 400) : null);
 			assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
 			assertThat(answer.body()).as(answer.toString()).doesNotContain("\tat ", "Exception", "java.", "Tomcat/");
 		}
@@ -175,18 +179,28 @@ class HostileInputTests {
 		long id = JSON.readTree(created.body()).get("id").asLong();
 		assertThat(JSON.readTree(created.body()).get("name").asString()).isEqualTo(name);
 		assertThat(rows()).isEqualTo(rows + 1);
-		assertThat(this.jdbc.queryForObject("SELECT name FROM products WHERE id = ?", String.class, id)).isEqualTo(name);
-		// The first read loads from the database, the second comes from Redis: both keep every code point.
+		assertThat(this.jdbc.queryForObject("SELECT name FROM products WHERE id = ?", String.class, id))
+			.isEqualTo(name);
+		// The first read loads from the database, the second comes from Redis: both keep
+		// every code point.
 		for (String cache : List.of("MISS", "HIT")) {
-			this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectHeader()
-				.valueEquals("X-Cache", cache).expectBody().jsonPath("$.name").isEqualTo(name);
+			this.http.get()
+				.uri("/products/{id}", id)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectHeader()
+				.valueEquals("X-Cache", cache)
+				.expectBody()
+				.jsonPath("$.name")
+				.isEqualTo(name);
 		}
 	}
 
 	/**
-	 * Duplicate keys are not refused today: Jackson keeps the last value. Either refusing them
-	 * (400) or keeping exactly the last one is acceptable; anything else (a mix, the first one
-	 * for one field and the last for another, a 5xx) is not.
+	 * Duplicate keys are not refused today: Jackson keeps the last value. Either refusing
+	 * them (400) or keeping exactly the last one is acceptable; anything else (a mix, the
+	 * first one for one field and the last for another, a 5xx) is not.
 	 */
 	@Test
 	void duplicateKeysAreRefusedOrTheLastOneWins() {
@@ -218,18 +232,22 @@ class HostileInputTests {
 		rows.add(row("trailing comma", json("{\"name\": \"Probe\", \"price\": 1.00, \"stock_quantity\": 1,}", 400)));
 		rows.add(row("trailing garbage", json(VALID + " garbage", 400)));
 		rows.add(row("two objects", json(VALID + VALID, 400)));
-		rows.add(row("raw NUL byte inside a string", json("{\"name\": \"a\u0000b\", \"price\": 1.00, \"stock_quantity\": 1}", 400)));
-		rows.add(row("raw newline inside a string", json("{\"name\": \"a\nb\", \"price\": 1.00, \"stock_quantity\": 1}", 400)));
-		// Tomcat fails to read these two bodies; the error is answered through /error, as problem+json too.
-		rows.add(row("body shorter than its Content-Length", new Hostile("application/json",
-				utf8("{\"name\": \"Probe\", \"pri"), Framing.SHORT_BODY, Set.of(400))));
-		rows.add(row("broken chunked framing", new Hostile("application/json", utf8(VALID), Framing.BAD_CHUNKS,
-				Set.of(400))));
+		rows.add(row("raw NUL byte inside a string",
+				json("{\"name\": \"a\u0000b\", \"price\": 1.00, \"stock_quantity\": 1}", 400)));
+		rows.add(row("raw newline inside a string",
+				json("{\"name\": \"a\nb\", \"price\": 1.00, \"stock_quantity\": 1}", 400)));
+		// Tomcat fails to read these two bodies; the error is answered through /error, as
+		// problem+json too.
+		rows.add(row("body shorter than its Content-Length",
+				new Hostile("application/json", utf8("{\"name\": \"Probe\", \"pri"), Framing.SHORT_BODY, Set.of(400))));
+		rows.add(row("broken chunked framing",
+				new Hostile("application/json", utf8(VALID), Framing.BAD_CHUNKS, Set.of(400))));
 		// Content types other than JSON
 		rows.add(row("text/plain", typed("text/plain", VALID, 415)));
 		rows.add(row("application/xml", typed("application/xml",
 				"<product><name>Probe</name><price>1.00</price><stock_quantity>1</stock_quantity></product>", 415)));
-		rows.add(row("form-urlencoded", typed("application/x-www-form-urlencoded", "name=Probe&price=1.00&stock_quantity=1", 415)));
+		rows.add(row("form-urlencoded",
+				typed("application/x-www-form-urlencoded", "name=Probe&price=1.00&stock_quantity=1", 415)));
 		rows.add(row("multipart", typed("multipart/form-data; boundary=xyz",
 				"--xyz\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nProbe\r\n--xyz--\r\n", 415)));
 		rows.add(row("no Content-Type", typed(null, VALID, 415)));
@@ -253,9 +271,10 @@ class HostileInputTests {
 		rows.add(row("10 000 nested arrays", json("[".repeat(10_000), 400)));
 		rows.add(row("10 000 nested arrays, closed", json("[".repeat(10_000) + "]".repeat(10_000), 400)));
 		rows.add(row("10 000 nested objects", json("{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000), 400)));
-		rows.add(row("nested arrays as the name", json(product("[".repeat(40) + "]".repeat(40), "1.00", "1", null), 400)));
-		rows.add(row("deep object as the description", json(product("\"Probe\"", "1.00", "1",
-				"{\"a\":".repeat(40) + "1" + "}".repeat(40)), 400)));
+		rows.add(row("nested arrays as the name",
+				json(product("[".repeat(40) + "]".repeat(40), "1.00", "1", null), 400)));
+		rows.add(row("deep object as the description",
+				json(product("\"Probe\"", "1.00", "1", "{\"a\":".repeat(40) + "1" + "}".repeat(40)), 400)));
 		// Prices
 		for (String price : List.of("NaN", "Infinity", "-Infinity", "+1.00", "1e400", "-1e400", "1e999999999",
 				"1e-999999999", "-1", "-0.01", "1.999", "0.001", "1000000000000000", "\"12\"", "\"1.00\"", "true",
@@ -273,11 +292,13 @@ class HostileInputTests {
 			rows.add(row("name " + name, json(product(name, "1.00", "1", null), 400)));
 		}
 		rows.add(row("description as a number", json(product("\"Probe\"", "1.00", "1", "42"), 400)));
-		for (String field : List.of("colour", "id", "version", "created_at", "Name", "stockQuantity", "__proto__", "")) {
-			rows.add(row("unknown field '" + field + "'", json(
-					"{\"name\": \"Probe\", \"price\": 1.00, \"stock_quantity\": 1, \"" + field + "\": 1}", 400)));
+		for (String field : List.of("colour", "id", "version", "created_at", "Name", "stockQuantity", "__proto__",
+				"")) {
+			rows.add(row("unknown field '" + field + "'",
+					json("{\"name\": \"Probe\", \"price\": 1.00, \"stock_quantity\": 1, \"" + field + "\": 1}", 400)));
 		}
-		// Control characters in names, escaped so that the JSON itself is valid: a name is shown to
+		// Control characters in names, escaped so that the JSON itself is valid: a name
+		// is shown to
 		// people and written to logs and terminals, so they are refused.
 		for (String control : List.of("\\u0000", "\\u0001", "\\u0007", "\\u0008", "\\u001b[31m", "\\t", "\\n", "\\r",
 				"\\u001f")) {
@@ -285,7 +306,8 @@ class HostileInputTests {
 					json(product("\"a" + control + "b\"", "1.00", "1", null), 400)));
 		}
 		rows.add(row("name that is just NUL", json(product("\"\\u0000\"", "1.00", "1", null), 400)));
-		// Bytes that are not UTF-8, including the overlong forms (C0 AF for "/", C0 80 for NUL) and
+		// Bytes that are not UTF-8, including the overlong forms (C0 AF for "/", C0 80
+		// for NUL) and
 		// sequences above U+10FFFF that Jackson's own decoder would let through.
 		Map<String, byte[]> invalid = new LinkedHashMap<>();
 		invalid.put("bad continuation C3 28", bytes(0xC3, 0x28));
@@ -298,17 +320,18 @@ class HostileInputTests {
 		invalid.put("encoded surrogate ED A0 80", bytes(0xED, 0xA0, 0x80));
 		invalid.put("above U+10FFFF F4 90 80 80", bytes(0xF4, 0x90, 0x80, 0x80));
 		invalid.put("five-byte form F8 88 80 80 80", bytes(0xF8, 0x88, 0x80, 0x80, 0x80));
-		invalid.forEach((name, sequence) -> rows.add(row("invalid UTF-8: " + name, new Hostile("application/json",
-				concat(utf8("{\"name\": \"a"), sequence, utf8("b\", \"price\": 1.00, \"stock_quantity\": 1}")),
-				Framing.CONTENT_LENGTH, Set.of(400)))));
+		invalid.forEach((name, sequence) -> rows.add(row("invalid UTF-8: " + name,
+				new Hostile("application/json",
+						concat(utf8("{\"name\": \"a"), sequence, utf8("b\", \"price\": 1.00, \"stock_quantity\": 1}")),
+						Framing.CONTENT_LENGTH, Set.of(400)))));
 		rows.add(row("invalid UTF-8 outside strings", new Hostile("application/json",
 				concat(bytes(0xFF, 0xFE), utf8(VALID)), Framing.CONTENT_LENGTH, Set.of(400))));
 		return rows.stream();
 	}
 
 	static Stream<Arguments> trickyIds() {
-		return Stream.of(argumentSet("1;x=y", "1;x=y"), argumentSet("1%20", "1%20"), argumentSet("%201", "%201"), argumentSet("+1", "+1"),
-				argumentSet("0x10", "0x10"), argumentSet("#10 (%2310)", "%2310"),
+		return Stream.of(argumentSet("1;x=y", "1;x=y"), argumentSet("1%20", "1%20"), argumentSet("%201", "%201"),
+				argumentSet("+1", "+1"), argumentSet("0x10", "0x10"), argumentSet("#10 (%2310)", "%2310"),
 				argumentSet("fullwidth 1 (%EF%BC%91)", "%EF%BC%91"),
 				argumentSet("9223372036854775808", "9223372036854775808"),
 				argumentSet("-9223372036854775808", "-9223372036854775808"), argumentSet("1e1", "1e1"),
@@ -322,10 +345,9 @@ class HostileInputTests {
 	}
 
 	static Stream<Arguments> unicodeNames() {
-		return Stream.of(argumentSet("café with a coffee cup", "Café ☕"),
-				argumentSet("Japanese", "日本語の商品"), argumentSet("Hebrew", "שלום עולם"),
-				argumentSet("Arabic", "مرحبا بالعالم"), argumentSet("Greek", "Ελληνικά"),
-				argumentSet("emoji outside the BMP", "Smile \uD83D\uDE42"),
+		return Stream.of(argumentSet("café with a coffee cup", "Café ☕"), argumentSet("Japanese", "日本語の商品"),
+				argumentSet("Hebrew", "שלום עולם"), argumentSet("Arabic", "مرحبا بالعالم"),
+				argumentSet("Greek", "Ελληνικά"), argumentSet("emoji outside the BMP", "Smile \uD83D\uDE42"),
 				argumentSet("emoji ZWJ sequence", "\uD83D\uDC69\u200D\uD83D\uDCBB coder"),
 				argumentSet("combining accent, not normalized", "Cafe\u0301"),
 				argumentSet("mathematical letters", "\uD835\uDD18\uD835\uDD2B\uD835\uDD26"),
@@ -396,8 +418,15 @@ class HostileInputTests {
 			assertThat(read(this.existing)).isEqualTo(before);
 			return;
 		}
-		this.http.get().uri(URI.create(path.equals("/products") ? "/products/" + JSON.readTree(answer.body()).get("id")
-				.asLong() : path)).exchange().expectStatus().isOk().expectBody().jsonPath(field).isEqualTo(last);
+		this.http.get()
+			.uri(URI.create(
+					path.equals("/products") ? "/products/" + JSON.readTree(answer.body()).get("id").asLong() : path))
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath(field)
+			.isEqualTo(last);
 	}
 
 	private Answer send(String method, String path, Hostile hostile) {
@@ -407,7 +436,8 @@ class HostileInputTests {
 		BodyPublisher body = BodyPublishers.noBody();
 		if (hostile != null) {
 			byte[] bytes = hostile.body();
-			body = (hostile.framing() == Framing.CHUNKED) ? BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes))
+			body = (hostile.framing() == Framing.CHUNKED)
+					? BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes))
 					: BodyPublishers.ofByteArray(bytes);
 		}
 		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path))
@@ -431,7 +461,10 @@ class HostileInputTests {
 		}
 	}
 
-	/** Sends a request whose framing is broken on purpose, then reads the answer up to the close. */
+	/**
+	 * Sends a request whose framing is broken on purpose, then reads the answer up to the
+	 * close.
+	 */
 	private Answer sendOnSocket(String method, String path, Hostile hostile) {
 		ByteArrayOutputStream request = new ByteArrayOutputStream();
 		StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: localhost:" + this.port
@@ -455,7 +488,8 @@ class HostileInputTests {
 			OutputStream out = socket.getOutputStream();
 			out.write(request.toByteArray());
 			out.flush();
-			// The client sends nothing more: the server sees the end of the stream where it expected more body.
+			// The client sends nothing more: the server sees the end of the stream where
+			// it expected more body.
 			socket.shutdownOutput();
 			return parse(method + " " + path, hostile, readAll(socket.getInputStream()));
 		}
@@ -487,7 +521,8 @@ class HostileInputTests {
 		Map<String, String> headers = new LinkedHashMap<>();
 		for (int i = 1; i < lines.length; i++) {
 			int colon = lines[i].indexOf(':');
-			headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+			headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+					lines[i].substring(colon + 1).trim());
 		}
 		byte[] body = Arrays.copyOfRange(raw, end + 4, raw.length);
 		if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
@@ -502,8 +537,8 @@ class HostileInputTests {
 		int at = 0;
 		while (at < chunked.length) {
 			int lineEnd = indexOf(chunked, at);
-			int size = Integer.parseInt(new String(chunked, at, lineEnd - at, StandardCharsets.ISO_8859_1).split(";")[0]
-				.trim(), 16);
+			int size = Integer
+				.parseInt(new String(chunked, at, lineEnd - at, StandardCharsets.ISO_8859_1).split(";")[0].trim(), 16);
 			if (size == 0) {
 				break;
 			}
@@ -523,8 +558,16 @@ class HostileInputTests {
 	}
 
 	private long create(String body) {
-		Map<String, Object> created = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON).body(body)
-			.exchange().expectStatus().isCreated().expectBody(JSON_OBJECT).returnResult().getResponseBody();
+		Map<String, Object> created = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
 		return ((Number) created.get("id")).longValue();
 	}
 
@@ -532,13 +575,21 @@ class HostileInputTests {
 		while (this.jdbc.queryForObject("SELECT MAX(id) FROM products", Long.class) < id) {
 			create(VALID);
 		}
-		Set<Long> ids = new HashSet<>(this.jdbc.queryForList("SELECT id FROM products WHERE id IN (1, 16)", Long.class));
-		assertThat(ids).as("products 1 and 16 exist, so that an id read as 1 or 16 would be found").containsExactlyInAnyOrder(1L, 16L);
+		Set<Long> ids = new HashSet<>(
+				this.jdbc.queryForList("SELECT id FROM products WHERE id IN (1, 16)", Long.class));
+		assertThat(ids).as("products 1 and 16 exist, so that an id read as 1 or 16 would be found")
+			.containsExactlyInAnyOrder(1L, 16L);
 	}
 
 	private String read(long id) {
-		return this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk().expectBody(String.class)
-			.returnResult().getResponseBody();
+		return this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
 	}
 
 	private long rows() {
@@ -556,10 +607,15 @@ class HostileInputTests {
 		/** With a Content-Length that matches. */
 		CONTENT_LENGTH,
 
-		/** Chunked, with no Content-Length, so only the JSON parser's document limit applies. */
+		/**
+		 * Chunked, with no Content-Length, so only the JSON parser's document limit
+		 * applies.
+		 */
 		CHUNKED,
 
-		/** A Content-Length 100 bytes longer than the body, then the client stops sending. */
+		/**
+		 * A Content-Length 100 bytes longer than the body, then the client stops sending.
+		 */
 		SHORT_BODY,
 
 		/** Chunked with a chunk size that is not hexadecimal. */

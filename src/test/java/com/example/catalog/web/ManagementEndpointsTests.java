@@ -13,7 +13,10 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Only health, info and prometheus are exposed, and the cache's metrics are among Prometheus's. */
+/**
+ * Only health, info and prometheus are exposed, and the cache's metrics are among
+ * Prometheus's.
+ */
 @IntegrationTest
 class ManagementEndpointsTests {
 
@@ -27,17 +30,33 @@ class ManagementEndpointsTests {
 
 	@Test
 	void exposesCacheMetricsToPrometheus() {
-		String id = this.http.post().uri("/products").contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"Meter\", \"price\": 1.00, \"stock_quantity\": 1}").exchange().expectStatus()
-			.isCreated().returnResult().getResponseHeaders().getLocation().getPath().replace("/products/", "");
+		String id = this.http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"name\": \"Meter\", \"price\": 1.00, \"stock_quantity\": 1}")
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.returnResult()
+			.getResponseHeaders()
+			.getLocation()
+			.getPath()
+			.replace("/products/", "");
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk();
 
-		String metrics = this.http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
-			.expectBody(String.class).returnResult().getResponseBody();
+		String metrics = this.http.get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
 
 		assertThat(metrics).contains("catalog_cache_lookups_total{outcome=\"hit\"}",
-				"catalog_cache_lookups_total{outcome=\"miss\"}", "catalog_cache_lookups_total{outcome=\"negative_hit\"}",
+				"catalog_cache_lookups_total{outcome=\"miss\"}",
+				"catalog_cache_lookups_total{outcome=\"negative_hit\"}",
 				"catalog_cache_lookups_total{outcome=\"bypass\"}", "catalog_cache_stale_sets_refused_total",
 				"catalog_cache_loads_coalesced_total", "catalog_cache_invalidations_failed_total",
 				"catalog_cache_invalidations_pending");

@@ -42,10 +42,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Property-based tests of how POST /products parses and validates its body, run against the
- * whole service over HTTP. jqwik does not run Spring's JUnit extension, so the class starts the
- * application itself once (own SQLite file, own Redis key prefix, random port) and stops it
- * after the last property.
+ * Property-based tests of how POST /products parses and validates its body, run against
+ * the whole service over HTTP. jqwik does not run Spring's JUnit extension, so the class
+ * starts the application itself once (own SQLite file, own Redis key prefix, random port)
+ * and stops it after the last property.
  */
 class ProductRequestPropertyTests {
 
@@ -72,10 +72,8 @@ class ProductRequestPropertyTests {
 		folder.toFile().deleteOnExit();
 		Path database = folder.resolve("data").resolve("catalog-" + run + ".db");
 		application = new SpringApplicationBuilder(CatalogApplication.class).run(
-				"--spring.datasource.url=jdbc:sqlite:" + database,
-				"--spring.data.redis.host=" + TestRedis.host(),
-				"--spring.data.redis.port=" + TestRedis.port(),
-				"--catalog.cache.key-prefix=test-" + run + ":product:",
+				"--spring.datasource.url=jdbc:sqlite:" + database, "--spring.data.redis.host=" + TestRedis.host(),
+				"--spring.data.redis.port=" + TestRedis.port(), "--catalog.cache.key-prefix=test-" + run + ":product:",
 				"--server.port=0");
 		int port = ((WebServerApplicationContext) application).getWebServer().getPort();
 		baseUrl = "http://localhost:" + port;
@@ -95,7 +93,10 @@ class ProductRequestPropertyTests {
 		client = null;
 	}
 
-	/** (a) Whatever bytes come as a JSON body, the service answers 4xx or 201, and only 201 writes. */
+	/**
+	 * (a) Whatever bytes come as a JSON body, the service answers 4xx or 201, and only
+	 * 201 writes.
+	 */
 	@Property(tries = 300)
 	void anyBodyNeverCausesServerErrorAndOnlyCreatedWrites(@ForAll("anyBodies") byte[] body) {
 		long rows = rows();
@@ -114,7 +115,10 @@ class ProductRequestPropertyTests {
 		}
 	}
 
-	/** (b) Every valid product is created and reads back exactly as sent (name trimmed, price to the cent). */
+	/**
+	 * (b) Every valid product is created and reads back exactly as sent (name trimmed,
+	 * price to the cent).
+	 */
 	@Property(tries = 150)
 	void validProductsAreCreatedAndReadBackExactly(@ForAll("validProducts") ValidProduct product) {
 		String body = product.json();
@@ -134,7 +138,10 @@ class ProductRequestPropertyTests {
 		assertThat(hit.body()).isEqualTo(miss.body());
 	}
 
-	/** (c) A JSON object of any shape is either a product (201) or a client error (400), never anything else. */
+	/**
+	 * (c) A JSON object of any shape is either a product (201) or a client error (400),
+	 * never anything else.
+	 */
 	@Property(tries = 300)
 	void anyJsonObjectIsCreatedOrRefusedAsBadRequest(@ForAll("jsonObjects") String body) {
 		long rows = rows();
@@ -162,10 +169,11 @@ class ProductRequestPropertyTests {
 	Arbitrary<byte[]> anyBodies() {
 		Arbitrary<byte[]> bytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(400);
 		Arbitrary<byte[]> text = Arbitraries.strings().all().ofMaxLength(200).map(ProductRequestPropertyTests::utf8);
-		Arbitrary<byte[]> tokens = Arbitraries.of("{", "}", "[", "]", ":", ",", "\"", "\"name\"", "\"price\"",
-				"\"stock_quantity\"", "\"quantity\"", "\"description\"", "\"x\"", "\"\\u0000\"", "\\", "1", "-1",
-				"0.5", "1e400", "-0", "1.999", "2147483648", "true", "false", "null", "NaN", " ", "\n", "\u00e9",
-				"\ud83d\ude00", "/*", "*/", "'", "\u0000")
+		Arbitrary<byte[]> tokens = Arbitraries
+			.of("{", "}", "[", "]", ":", ",", "\"", "\"name\"", "\"price\"", "\"stock_quantity\"", "\"quantity\"",
+					"\"description\"", "\"x\"", "\"\\u0000\"", "\\", "1", "-1", "0.5", "1e400", "-0", "1.999",
+					"2147483648", "true", "false", "null", "NaN", " ", "\n", "\u00e9", "\ud83d\ude00", "/*", "*/", "'",
+					"\u0000")
 			.list()
 			.ofMaxSize(40)
 			.map((parts) -> utf8(String.join("", parts)));
@@ -173,8 +181,8 @@ class ProductRequestPropertyTests {
 			.combine(validProducts(), Arbitraries.integers().between(0, 1000), Arbitraries.integers().between(0, 2),
 					Arbitraries.chars().all())
 			.as((product, where, how, character) -> utf8(mutate(product.json(), where, how, character)));
-		return Arbitraries.frequencyOf(Tuple.of(2, bytes), Tuple.of(2, text),
-				Tuple.of(3, tokens), Tuple.of(3, mutated));
+		return Arbitraries.frequencyOf(Tuple.of(2, bytes), Tuple.of(2, text), Tuple.of(3, tokens),
+				Tuple.of(3, mutated));
 	}
 
 	@Provide
@@ -186,9 +194,11 @@ class ProductRequestPropertyTests {
 		Arbitrary<String> name = Combinators.combine(letterOrDigit, middle, letterOrDigit.injectNull(0.1))
 			.as((first, inside, last) -> first + ((last != null) ? inside + last : ""));
 		Arbitrary<String> padding = Arbitraries.strings().withChars(' ').ofMaxLength(5);
-		Arbitrary<BigDecimal> price = Arbitraries.integers().between(0, 2).flatMap((scale) -> Arbitraries.longs()
-			.between(0, TEN_TO_THE_15.movePointRight(scale).longValueExact() - 1)
-			.map((unscaled) -> BigDecimal.valueOf(unscaled, scale)));
+		Arbitrary<BigDecimal> price = Arbitraries.integers()
+			.between(0, 2)
+			.flatMap((scale) -> Arbitraries.longs()
+				.between(0, TEN_TO_THE_15.movePointRight(scale).longValueExact() - 1)
+				.map((unscaled) -> BigDecimal.valueOf(unscaled, scale)));
 		Arbitrary<Integer> stock = Arbitraries.integers().between(0, Integer.MAX_VALUE);
 		Arbitrary<String> description = Arbitraries.strings()
 			.withCharRange('a', 'z')
@@ -205,20 +215,27 @@ class ProductRequestPropertyTests {
 	}
 
 	private Arbitrary<String> jsonObject(int depth) {
-		Arbitrary<String> key = Arbitraries.oneOf(
-				Arbitraries.of("name", "description", "price", "stock_quantity", "quantity", "stockQuantity", "id",
-						"version", "created_at", "Name", "name ", ""),
+		Arbitrary<String> key = Arbitraries.oneOf(Arbitraries.of("name", "description", "price", "stock_quantity",
+				"quantity", "stockQuantity", "id", "version", "created_at", "Name", "name ", ""),
 				Arbitraries.strings().all().ofMaxLength(12));
 		Arbitrary<String> member = Combinators.combine(key, jsonValue(depth - 1))
 			.as((name, value) -> quote(name) + ":" + value);
-		// Mostly plausible values for the real fields, so that a fair share of objects is a valid product.
-		Arbitrary<String> name = Arbitraries.frequencyOf(
-				Tuple.of(4, Arbitraries.strings().alpha().numeric().withChars(' ').ofMinLength(1).ofMaxLength(30)
+		// Mostly plausible values for the real fields, so that a fair share of objects is
+		// a valid product.
+		Arbitrary<String> name = Arbitraries.frequencyOf(Tuple.of(4,
+				Arbitraries.strings()
+					.alpha()
+					.numeric()
+					.withChars(' ')
+					.ofMinLength(1)
+					.ofMaxLength(30)
 					.map(ProductRequestPropertyTests::quote)),
 				Tuple.of(1, jsonValue(depth - 1)));
-		Arbitrary<String> price = Arbitraries.frequencyOf(
-				Tuple.of(4, Arbitraries.bigDecimals().between(BigDecimal.ZERO, new BigDecimal("999999999999999.99"))
-					.ofScale(2).map(BigDecimal::toPlainString)),
+		Arbitrary<String> price = Arbitraries.frequencyOf(Tuple.of(4,
+				Arbitraries.bigDecimals()
+					.between(BigDecimal.ZERO, new BigDecimal("999999999999999.99"))
+					.ofScale(2)
+					.map(BigDecimal::toPlainString)),
 				Tuple.of(1, jsonValue(depth - 1)));
 		Arbitrary<String> stock = Arbitraries.frequencyOf(
 				Tuple.of(4, Arbitraries.integers().between(0, Integer.MAX_VALUE).map(String::valueOf)),
@@ -230,8 +247,9 @@ class ProductRequestPropertyTests {
 			.as((n, p, q, d) -> List.of("\"name\":" + n, "\"price\":" + p, "\"stock_quantity\":" + q,
 					"\"description\":" + d));
 		Arbitrary<List<String>> members = Arbitraries.oneOf(member.list().ofMaxSize(6),
-				Combinators.combine(known, member.list().ofMaxSize(1),
-						Arbitraries.integers().between(0, 15), Arbitraries.integers().between(0, 4))
+				Combinators
+					.combine(known, member.list().ofMaxSize(1), Arbitraries.integers().between(0, 15),
+							Arbitraries.integers().between(0, 4))
 					.as((fields, extra, drop, extraChance) -> {
 						List<String> chosen = new ArrayList<>(fields);
 						if (drop < chosen.size()) {
@@ -252,8 +270,9 @@ class ProductRequestPropertyTests {
 				Arbitraries.of("0", "-0", "0.0", "1.5", "1.99", "1.999", "-0.01", "1e3", "1E-2", "1e400", "-1e400",
 						"2147483647", "2147483648", "-2147483649", "999999999999999.99", "1000000000000000",
 						"9223372036854775808", "12345678901234567890123456789", "0.00000000000000000001"));
-		Arbitrary<String> strings = Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(30),
-				Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(10), Arbitraries.of("", " ", "12", "1.00"))
+		Arbitrary<String> strings = Arbitraries
+			.oneOf(Arbitraries.strings().all().ofMaxLength(30),
+					Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(10), Arbitraries.of("", " ", "12", "1.00"))
 			.map(ProductRequestPropertyTests::quote);
 		Arbitrary<String> scalars = Arbitraries.oneOf(numbers, strings, Arbitraries.of("true", "false", "null"));
 		if (depth <= 0) {
@@ -264,8 +283,7 @@ class ProductRequestPropertyTests {
 			.ofMaxSize(3)
 			.map((items) -> "[" + String.join(",", items) + "]");
 		Arbitrary<String> object = Arbitraries.lazy(() -> jsonObject(depth - 1));
-		return Arbitraries.frequencyOf(Tuple.of(6, scalars), Tuple.of(1, array),
-				Tuple.of(1, object));
+		return Arbitraries.frequencyOf(Tuple.of(6, scalars), Tuple.of(1, array), Tuple.of(1, object));
 	}
 
 	private static String mutate(String json, int where, int how, char character) {
@@ -321,8 +339,8 @@ class ProductRequestPropertyTests {
 	}
 
 	/** A product that must be accepted, and what the API must give back for it. */
-	record ValidProduct(String name, String leading, String trailing, BigDecimal price, int stock,
-			String description, boolean quantityAlias) {
+	record ValidProduct(String name, String leading, String trailing, BigDecimal price, int stock, String description,
+			boolean quantityAlias) {
 
 		String json() {
 			StringBuilder json = new StringBuilder("{\"name\":").append(quote(this.leading + this.name + this.trailing))
