@@ -25,10 +25,10 @@ import org.junit.jupiter.api.Test;
 import com.example.catalog.support.DatabaseStatements;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -49,9 +49,6 @@ import static org.mockito.Mockito.doAnswer;
  */
 @IntegrationTest
 class CacheConcurrencyTests {
-
-	private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
-	};
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
@@ -208,28 +205,11 @@ class CacheConcurrencyTests {
 	}
 
 	private Map<String, Object> read(long id) {
-		return this.http.get()
-			.uri("/products/{id}", id)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JSON_OBJECT)
-			.returnResult()
-			.getResponseBody();
+		return TestProducts.read(this.http, id).getResponseBody();
 	}
 
 	private long create(String name, String price) {
-		Map<String, Object> body = this.http.post()
-			.uri("/products")
-			.contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price))
-			.exchange()
-			.expectStatus()
-			.isCreated()
-			.expectBody(JSON_OBJECT)
-			.returnResult()
-			.getResponseBody();
-		return ((Number) body.get("id")).longValue();
+		return TestProducts.create(this.http, name, price, 1);
 	}
 
 	private double staleSetsRefused() {

@@ -14,10 +14,10 @@ import com.example.catalog.support.DirectRedis;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
 import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
@@ -37,9 +37,6 @@ import static org.awaitility.Awaitility.await;
 class RedisOutageTests {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
-
-	private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
-	};
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
@@ -257,27 +254,11 @@ class RedisOutageTests {
 	}
 
 	private EntityExchangeResult<Map<String, Object>> read(long id) {
-		return this.http.get()
-			.uri("/products/{id}", id)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JSON_OBJECT)
-			.returnResult();
+		return TestProducts.read(this.http, id);
 	}
 
 	private long create(String name, String price) {
-		Map<String, Object> body = this.http.post()
-			.uri("/products")
-			.contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": 1}".formatted(name, price))
-			.exchange()
-			.expectStatus()
-			.isCreated()
-			.expectBody(JSON_OBJECT)
-			.returnResult()
-			.getResponseBody();
-		return ((Number) body.get("id")).longValue();
+		return TestProducts.create(this.http, name, price, 1);
 	}
 
 	private void awaitCachingResumed() {

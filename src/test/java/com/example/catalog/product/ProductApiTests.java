@@ -12,9 +12,9 @@ import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.support.DatabaseStatements;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -29,9 +29,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 class ProductApiTests {
-
-	private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
-	};
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
@@ -69,7 +66,7 @@ class ProductApiTests {
 			.isCreated()
 			.expectHeader()
 			.valueMatches("Location", "/products/\\d+")
-			.expectBody(JSON_OBJECT)
+			.expectBody(TestProducts.JSON_OBJECT)
 			.returnResult()
 			.getResponseBody();
 
@@ -365,17 +362,7 @@ class ProductApiTests {
 	}
 
 	private long create(String name, String price, int stock) {
-		Map<String, Object> body = this.http.post()
-			.uri("/products")
-			.contentType(MediaType.APPLICATION_JSON)
-			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": %d}".formatted(name, price, stock))
-			.exchange()
-			.expectStatus()
-			.isCreated()
-			.expectBody(JSON_OBJECT)
-			.returnResult()
-			.getResponseBody();
-		return ((Number) body.get("id")).longValue();
+		return TestProducts.create(this.http, name, price, stock);
 	}
 
 	private void readTwice(long id) {

@@ -1,0 +1,49 @@
+package com.example.catalog.support;
+
+import java.util.Map;
+
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.EntityExchangeResult;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+/**
+ * Creating and reading products over HTTP, the way most tests set up and look at their
+ * data.
+ */
+public final class TestProducts {
+
+	/** A JSON object as a map, for reading response bodies. */
+	public static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
+	};
+
+	private TestProducts() {
+	}
+
+	/** Creates a product and returns its id; fails unless the answer is 201. */
+	public static long create(RestTestClient http, String name, String price, int stock) {
+		Map<String, Object> body = http.post()
+			.uri("/products")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"name\": \"%s\", \"price\": %s, \"stock_quantity\": %d}".formatted(name, price, stock))
+			.exchange()
+			.expectStatus()
+			.isCreated()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+		return ((Number) body.get("id")).longValue();
+	}
+
+	/** Reads a product; fails unless the answer is 200. */
+	public static EntityExchangeResult<Map<String, Object>> read(RestTestClient http, long id) {
+		return http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JSON_OBJECT)
+			.returnResult();
+	}
+
+}
