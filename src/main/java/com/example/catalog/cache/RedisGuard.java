@@ -10,6 +10,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.stereotype.Component;
 
 /**
@@ -57,7 +58,7 @@ public class RedisGuard {
 			// Any failure of the cache must degrade to the database, whatever its type.
 			if (this.available.compareAndSet(true, false)) {
 				logger.warn("Redis is unavailable ({}): serving from the database without cache until it returns",
-						failure.getMessage());
+						NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
 			}
 			logger.debug("Redis command failed", failure);
 			return Optional.empty();
