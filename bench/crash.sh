@@ -28,14 +28,7 @@ bench_need sqlite3 sqlite3
 bench_need jq jq
 bench_need java openjdk-17-jdk-headless
 
-JAR="$(bench_jar)"
-T="$BENCH_TMP"
-DB="$T/data/catalog.db"
-API_PORT="$(bench_free_port)"
-REDIS_PORT="$(bench_free_port)"
-while [ "$REDIS_PORT" = "$API_PORT" ]; do REDIS_PORT="$(bench_free_port)"; done
-BASE="http://127.0.0.1:$API_PORT"
-log "jar: $JAR; api $API_PORT, private redis $REDIS_PORT; temp dir $T"
+bench_single_service
 
 # writer ROUND K: POSTs until $T/stop exists (hard cap WRITE_S + 20 s). Acknowledged products go
 # to $T/acked-ROUND-K.tsv as "id name price_cents stock_quantity" (tab-separated), every other

@@ -100,6 +100,19 @@ bench_free_port() {
 	die "no free port found"
 }
 
+# One service with its own Redis: sets JAR, T (the temp dir), DB, API_PORT, REDIS_PORT (two
+# distinct free ports) and BASE, and logs them.
+bench_single_service() {
+  JAR="$(bench_jar)"
+  T="$BENCH_TMP"
+  DB="$T/data/catalog.db"
+  API_PORT="$(bench_free_port)"
+  REDIS_PORT="$(bench_free_port)"
+  while [ "$REDIS_PORT" = "$API_PORT" ]; do REDIS_PORT="$(bench_free_port)"; done
+  BASE="http://127.0.0.1:$API_PORT"
+  log "jar: $JAR; api $API_PORT, private redis $REDIS_PORT; temp dir $T"
+}
+
 # bench_start_redis PORT: starts a private redis-server (no persistence) on 127.0.0.1:PORT in
 # the background; sets REDIS_PID. Never touches any other Redis.
 REDIS_PID=""

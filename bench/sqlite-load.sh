@@ -32,14 +32,7 @@ bench_need ss iproute2
 bench_need sqlite3 sqlite3
 bench_need java openjdk-17-jdk-headless
 
-JAR="$(bench_jar)"
-T="$BENCH_TMP"
-DB="$T/data/catalog.db"
-API_PORT="$(bench_free_port)"
-REDIS_PORT="$(bench_free_port)"
-while [ "$REDIS_PORT" = "$API_PORT" ]; do REDIS_PORT="$(bench_free_port)"; done
-BASE="http://127.0.0.1:$API_PORT"
-log "jar: $JAR; api $API_PORT, private redis $REDIS_PORT; temp dir $T"
+bench_single_service
 
 bench_start_redis "$REDIS_PORT"
 bench_start_app "$JAR" "$API_PORT" "$REDIS_PORT" "$DB" "$T/app.log"
