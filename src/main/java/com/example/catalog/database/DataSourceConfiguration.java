@@ -35,26 +35,21 @@ class DataSourceConfiguration {
 	private static void configureSqlite(HikariDataSource dataSource, String location) {
 		createParentFolder(location);
 		// WAL lets readers go on while a write commits; NORMAL syncs at checkpoints, not
-		// at every
-		// commit, which in WAL mode still never corrupts the file (a power cut may lose
-		// the last
-		// commits, a process crash loses nothing).
+		// at every commit, which in WAL mode still never corrupts the file (a power cut
+		// may lose the last commits, a process crash loses nothing).
 		dataSource.addDataSourceProperty("journal_mode", "WAL");
 		dataSource.addDataSourceProperty("synchronous", "NORMAL");
 		// Another process (sqlite3, a second instance) may hold the lock for a moment:
 		// wait, don't fail.
 		dataSource.addDataSourceProperty("busy_timeout", "5000");
 		// Take the write lock at BEGIN: a transaction that reads and then writes would
-		// otherwise fail
-		// with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry.
+		// otherwise fail with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry.
 		dataSource.addDataSourceProperty("transaction_mode", "IMMEDIATE");
 		dataSource.addDataSourceProperty("foreign_keys", "true");
 		// SQLite runs one write at a time, and with IMMEDIATE every transaction is a
-		// writer: more
-		// connections would only wait on each other's locks in sleep-and-retry loops. One
-		// connection
-		// queues requests fairly in the pool instead; reads that Redis answers never take
-		// it.
+		// writer: more connections would only wait on each other's locks in
+		// sleep-and-retry loops. One connection queues requests fairly in the pool
+		// instead; reads that Redis answers never take it.
 		dataSource.setMaximumPoolSize(1);
 		dataSource.setPoolName("sqlite");
 	}

@@ -70,8 +70,7 @@ class ProductController {
 	}
 
 	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1",
-	// "0x10",
-	// "#10" and non-ASCII digits, so one product would answer to many paths.
+	// "0x10", "#10" and non-ASCII digits, so one product would answer to many paths.
 	private static long productId(String text) {
 		if (!PLAIN_ID.matcher(text).matches()) {
 			throw new ResponseStatusException(HttpStatus.BAD_REQUEST, "Product id must be a positive whole number");

@@ -24,14 +24,12 @@ record ProductRequest(
 		@JsonAlias("quantity") @NotNull(groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
 
 	// Names end up in logs, terminals and other systems: no control characters, and no
-	// lone
-	// surrogate halves (which are not text and do not survive a round trip through
+	// lone surrogate halves (which are not text and do not survive a round trip through
 	// UTF-8).
 	static final String NO_CONTROLS = "[^\\p{Cc}\\p{Cs}]*";
 
 	// One character class, not an alternation: Java matches an alternation under *
-	// recursively,
-	// which overflows the stack on long input.
+	// recursively, which overflows the stack on long input.
 	static final String NO_CONTROLS_BUT_LINES = "[^\\p{Cs}\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*";
 
 	/** Validation group of the checks that only creating a product needs. */

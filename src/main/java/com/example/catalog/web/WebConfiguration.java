@@ -51,8 +51,7 @@ class WebConfiguration implements WebMvcConfigurer {
 	}
 
 	// The API has no use for path parameters, and the servlet container would silently
-	// drop them
-	// ("/products/1;x=y" would name product 1).
+	// drop them: "/products/1;x=y" would name product 1.
 	private static void refusePathParameters(HttpServletRequest request) {
 		if (request.getRequestURI().contains(";")) {
 			throw new ErrorResponseException(HttpStatus.BAD_REQUEST,
