@@ -32,7 +32,6 @@ import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
-import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -49,14 +48,6 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	ProblemDetail productNotFound(ProductNotFoundException ex) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, ex.getMessage());
 		problem.setTitle("Product not found");
-		return problem;
-	}
-
-	@ExceptionHandler(MethodArgumentTypeMismatchException.class)
-	ProblemDetail argumentTypeMismatch(MethodArgumentTypeMismatchException ex) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
-				"'" + ex.getName() + "' must be a positive whole number, not '" + ex.getValue() + "'");
-		problem.setTitle("Bad Request");
 		return problem;
 	}
 

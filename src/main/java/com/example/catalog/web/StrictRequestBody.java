@@ -13,11 +13,10 @@ import org.springframework.core.MethodParameter;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpInputMessage;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageNotReadableException;
-import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.annotation.ControllerAdvice;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.RequestBodyAdviceAdapter;
 
 /**
@@ -46,8 +45,8 @@ class StrictRequestBody extends RequestBodyAdviceAdapter {
 		int limit = Math.toIntExact(this.api.maxBodySize().toBytes());
 		byte[] body = message.getBody().readNBytes(limit + 1);
 		if (body.length > limit) {
-			throw new ErrorResponseException(HttpStatus.CONTENT_TOO_LARGE, ProblemDetail.forStatusAndDetail(
-					HttpStatus.CONTENT_TOO_LARGE, "The body is larger than " + this.api.maxBodySize()), null);
+			throw new ResponseStatusException(HttpStatus.CONTENT_TOO_LARGE,
+					"The body is larger than " + this.api.maxBodySize());
 		}
 		try {
 			StandardCharsets.UTF_8.newDecoder()

@@ -14,11 +14,10 @@ import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomize
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
-import org.springframework.web.ErrorResponseException;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * What every request goes through before a controller sees it: no path parameters, the
@@ -54,8 +53,7 @@ class WebConfiguration implements WebMvcConfigurer {
 	// drop them: "/products/1;x=y" would name product 1.
 	private static void refusePathParameters(HttpServletRequest request) {
 		if (request.getRequestURI().contains(";")) {
-			throw new ErrorResponseException(HttpStatus.BAD_REQUEST,
-					problem(HttpStatus.BAD_REQUEST, "Path parameters (;) are not supported"), null);
+			throw new ResponseStatusException(HttpStatus.BAD_REQUEST, "Path parameters (;) are not supported");
 		}
 	}
 
@@ -68,8 +66,8 @@ class WebConfiguration implements WebMvcConfigurer {
 		// right.
 		if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
 				this.api.key().getBytes(StandardCharsets.UTF_8))) {
-			throw new ErrorResponseException(HttpStatus.UNAUTHORIZED,
-					problem(HttpStatus.UNAUTHORIZED, "Writes need a valid API key in the X-API-Key header"), null);
+			throw new ResponseStatusException(HttpStatus.UNAUTHORIZED,
+					"Writes need a valid API key in the X-API-Key header");
 		}
 	}
 
@@ -80,10 +78,6 @@ class WebConfiguration implements WebMvcConfigurer {
 				(config) -> config.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
 					.setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
 					.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
-	}
-
-	private static ProblemDetail problem(HttpStatus status, String detail) {
-		return ProblemDetail.forStatusAndDetail(status, detail);
 	}
 
 }
