@@ -1,17 +1,14 @@
 package com.example.catalog.cache;
 
-import java.io.File;
-import java.net.ServerSocket;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.Optional;
+import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.support.DedicatedRedis;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
@@ -25,38 +22,29 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * {@code REDIS_PASSWORD} reaches Redis: against a Redis that requires a password, the
- * service caches. Uses a {@code redis-server} of its own, since the shared test Redis has
- * none.
+ * service caches. Uses a Redis of its own, since the shared test Redis has none.
  */
 @IntegrationTest
 class RedisPasswordTests {
 
 	private static final String PASSWORD = "s3cret-redis";
 
-	private static Process redis;
+	private static DedicatedRedis redis;
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) throws Exception {
-		Optional<Path> server = onPath("redis-server");
-		Assumptions.assumeTrue(server.isPresent(), "redis-server is not on PATH: no Redis with a password to test");
-		int port;
-		try (ServerSocket socket = new ServerSocket(0)) {
-			port = socket.getLocalPort();
-		}
-		Path folder = Files.createTempDirectory("catalog-redis-auth-");
-		redis = new ProcessBuilder(server.get().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-				"--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", folder.toString())
-			.redirectErrorStream(true)
-			.redirectOutput(folder.resolve("redis.log").toFile())
-			.start();
-		TestEnvironment.register(registry, "127.0.0.1", port);
-		registry.add("spring.data.redis.password", () -> PASSWORD);
+		Assumptions.assumeTrue(DedicatedRedis.available(),
+				"Neither redis-server on PATH nor Docker: no Redis of this test's own to require a password");
+		redis = DedicatedRedis.start(Files.createTempDirectory("catalog-redis-auth-"),
+				(folder, port) -> List.of("--port", Integer.toString(port), "--requirepass", PASSWORD));
+		TestEnvironment.register(registry, redis.host(), redis.port());
+		registry.add("REDIS_PASSWORD", () -> PASSWORD);
 	}
 
 	@AfterAll
 	static void stopRedis() {
 		if (redis != null) {
-			redis.destroy();
+			redis.close();
 		}
 	}
 
@@ -69,13 +57,6 @@ class RedisPasswordTests {
 			.untilAsserted(
 					() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
 		http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up");
-	}
-
-	private static Optional<Path> onPath(String name) {
-		return Arrays.stream(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-			.map((folder) -> Path.of(folder, name))
-			.filter(Files::isExecutable)
-			.findFirst();
 	}
 
 }

@@ -21,12 +21,17 @@ public final class TestEnvironment {
 	/** Registers a context that talks to the shared test Redis directly. */
 	public static void register(DynamicPropertyRegistry registry) {
 		register(registry, TestRedis.host(), TestRedis.port());
-		// A shared, loaded machine can take longer than the 250 ms default to answer;
-		// tests that
-		// expect a hit must not see a bypass for that. Fault tests keep the default: they
-		// go
-		// through the other method.
+		relaxRedisTimeouts(registry);
+	}
+
+	/**
+	 * A shared, loaded machine can take longer than the 250 ms defaults to answer or to
+	 * finish a TLS handshake; tests that expect a hit must not see a bypass for that.
+	 * Fault tests keep the defaults.
+	 */
+	public static void relaxRedisTimeouts(DynamicPropertyRegistry registry) {
 		registry.add("spring.data.redis.timeout", () -> "2s");
+		registry.add("spring.data.redis.connect-timeout", () -> "2s");
 	}
 
 	/**

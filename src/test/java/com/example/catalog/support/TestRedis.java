@@ -35,7 +35,7 @@ public final class TestRedis {
 	static final String NO_REDIS_MESSAGE = "No Redis for integration tests: install redis-server (apt-get install -y redis-server), "
 			+ "start a Docker engine, or set REDIS_TEST_URL=redis://host:port";
 
-	private static final String IMAGE = "redis:7-alpine";
+	static final String IMAGE = "redis:7-alpine";
 
 	private static final int REDIS_PORT = 6379;
 
@@ -138,7 +138,7 @@ public final class TestRedis {
 		return new Endpoint(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : REDIS_PORT);
 	}
 
-	private static boolean dockerAvailable() {
+	static boolean dockerAvailable() {
 		try {
 			return DockerClientFactory.instance().isDockerAvailable();
 		}
@@ -259,7 +259,7 @@ public final class TestRedis {
 		}
 	}
 
-	private static int freePort() {
+	static int freePort() {
 		try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
 			ss.setReuseAddress(true);
 			return ss.getLocalPort();

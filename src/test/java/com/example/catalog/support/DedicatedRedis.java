@@ -1,0 +1,155 @@
+package com.example.catalog.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
+
+/**
+ * A Redis of a test's own, for settings the shared test Redis does not have (a password,
+ * TLS): a {@code redis-server} child when one is on PATH, else a Testcontainers
+ * container. The server's files (certificates, say) live in a folder the test fills;
+ * arguments name them relative to where the server sees that folder.
+ */
+public final class DedicatedRedis implements AutoCloseable {
+
+	/** The server's arguments, given where it sees the folder and the port to serve. */
+	@FunctionalInterface
+	public interface Arguments {
+
+		List<String> of(String folder, int port);
+
+	}
+
+	private static final String CONTAINER_FOLDER = "/redis-files";
+
+	private static final int CONTAINER_PORT = 6379;
+
+	private final String host;
+
+	private final int port;
+
+	private final AutoCloseable server;
+
+	private DedicatedRedis(String host, int port, AutoCloseable server) {
+		this.host = host;
+		this.port = port;
+		this.server = server;
+	}
+
+	/**
+	 * Whether a dedicated Redis can be started here; with only {@code REDIS_TEST_URL} it
+	 * cannot.
+	 */
+	public static boolean available() {
+		return TestRedis.findOnPath("redis-server") != null || TestRedis.dockerAvailable();
+	}
+
+	public static DedicatedRedis start(Path folder, Arguments arguments) {
+		Path executable = TestRedis.findOnPath("redis-server");
+		if (executable != null) {
+			return startProcess(executable, folder, arguments);
+		}
+		if (TestRedis.dockerAvailable()) {
+			return startContainer(folder, arguments);
+		}
+		throw new IllegalStateException(TestRedis.NO_REDIS_MESSAGE);
+	}
+
+	public String host() {
+		return this.host;
+	}
+
+	public int port() {
+		return this.port;
+	}
+
+	@Override
+	public void close() {
+		try {
+			this.server.close();
+		}
+		catch (Exception ex) {
+			// best effort: the JVM's exit reaps a child, Ryuk a container
+		}
+	}
+
+	private static DedicatedRedis startProcess(Path executable, Path folder, Arguments arguments) {
+		int port = TestRedis.freePort();
+		Process process;
+		Path log;
+		try {
+			Path workFolder = Files.createTempDirectory("catalog-redis-");
+			log = workFolder.resolve("redis.log");
+			List<String> command = new ArrayList<>(List.of(executable.toString(), "--bind", "127.0.0.1", "--save", "",
+					"--appendonly", "no", "--dir", workFolder.toString()));
+			command.addAll(arguments.of(folder.toString(), port));
+			process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		awaitListening(process, port, log);
+		return new DedicatedRedis("127.0.0.1", port, () -> {
+			process.destroy();
+			process.waitFor(5, TimeUnit.SECONDS);
+		});
+	}
+
+	private static DedicatedRedis startContainer(Path folder, Arguments arguments) {
+		List<String> command = new ArrayList<>(List.of("redis-server", "--save", "", "--appendonly", "no"));
+		command.addAll(arguments.of(CONTAINER_FOLDER, CONTAINER_PORT));
+		GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(TestRedis.IMAGE))
+			.withCopyFileToContainer(MountableFile.forHostPath(folder), CONTAINER_FOLDER)
+			.withExposedPorts(CONTAINER_PORT)
+			.withCommand(command.toArray(String[]::new));
+		container.start();
+		return new DedicatedRedis(container.getHost(), container.getMappedPort(CONTAINER_PORT), container::stop);
+	}
+
+	// A plain PING cannot tell readiness here (the port may want TLS or a password), so
+	// wait until the port accepts connections.
+	private static void awaitListening(Process process, int port, Path log) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (System.nanoTime() < deadline && process.isAlive()) {
+			try (Socket socket = new Socket()) {
+				socket.connect(new InetSocketAddress("127.0.0.1", port), 250);
+				return;
+			}
+			catch (IOException notYet) {
+				sleep(50);
+			}
+		}
+		process.destroyForcibly();
+		throw new IllegalStateException("redis-server did not start: " + readQuietly(log));
+	}
+
+	private static String readQuietly(Path log) {
+		try {
+			return Files.readString(log).strip();
+		}
+		catch (IOException ex) {
+			return "no log";
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}
