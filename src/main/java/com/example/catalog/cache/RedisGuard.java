@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -27,7 +28,7 @@ public class RedisGuard {
 
 	private final AtomicBoolean available = new AtomicBoolean(true);
 
-	RedisGuard(CacheProperties properties) {
+	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory) {
 		this.breaker = CircuitBreaker.of("redis",
 				CircuitBreakerConfig.custom()
 					.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -37,6 +38,15 @@ public class RedisGuard {
 					.waitDurationInOpenState(properties.breakerOpenDuration())
 					.permittedNumberOfCallsInHalfOpenState(2)
 					.build());
+		// A connection whose peer vanished without closing it (a host gone, a NAT entry
+		// dropped, a fail-over to a new address) stays "connected" for Lettuce until the
+		// kernel gives up retransmitting, some 15 minutes: every command on it times out.
+		// Dropping it when the breaker opens makes the next probe connect afresh.
+		this.breaker.getEventPublisher().onStateTransition((event) -> {
+			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+				connectionFactory.resetConnection();
+			}
+		});
 	}
 
 	/**

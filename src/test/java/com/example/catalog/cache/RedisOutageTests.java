@@ -200,6 +200,23 @@ class RedisOutageTests {
 	}
 
 	@Test
+	void replacesAConnectionWhosePeerVanishedWithoutClosingIt() {
+		long id = create("Juicer", "45.00");
+		read(id);
+		assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
+		int connectionsBefore = proxy.connectionsAccepted();
+
+		proxy.silenceLiveConnections();
+
+		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+			EntityExchangeResult<Map<String, Object>> result = read(id);
+			assertThat(result.getResponseBody()).containsEntry("name", "Juicer");
+			assertThat(result.getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
+		});
+		assertThat(proxy.connectionsAccepted()).isGreaterThan(connectionsBefore);
+	}
+
+	@Test
 	void slowRedisStillServesCorrectDataWithinBoundedTime() {
 		long id = create("Fan", "55.00");
 		proxy.latency(Duration.ofMillis(100));

@@ -136,6 +136,18 @@ public final class RedisFaultProxy implements AutoCloseable {
 		setMode(Mode.LATENCY, delay.toNanos());
 	}
 
+	/**
+	 * The peer of every live connection vanishes without closing it (a host gone, a NAT
+	 * entry dropped): those connections stay open but carry nothing, for good, while new
+	 * connections pass normally.
+	 */
+	public void silenceLiveConnections() {
+		synchronized (modeLock) {
+			connections.forEach((connection) -> connection.silenced = true);
+			modeLock.notifyAll();
+		}
+	}
+
 	/** Abruptly reset (RST) all live connections, then pass new ones normally. */
 	public void resetConnections() {
 		synchronized (this) {
@@ -292,6 +304,8 @@ public final class RedisFaultProxy implements AutoCloseable {
 
 		private final AtomicBoolean closing = new AtomicBoolean();
 
+		private volatile boolean silenced;
+
 		private final List<Thread> threads = new ArrayList<>(4);
 
 		Connection(int id, Socket client, Socket upstream) {
@@ -371,7 +385,7 @@ public final class RedisFaultProxy implements AutoCloseable {
 						throw new InterruptedException("closing");
 					}
 					Mode m = mode;
-					if (m == Mode.BLACKHOLE) {
+					if (m == Mode.BLACKHOLE || silenced) {
 						modeLock.wait();
 						continue;
 					}
