@@ -147,13 +147,13 @@ class HostileInputTests {
 
 	/**
 	 * Encoded NULs and slashes are refused by Tomcat while it parses the URL, before the
-	 * request reaches the application, so the answer is Tomcat's plain 400 page rather
-	 * than problem+json. It must still be a 400 that changes nothing and gives nothing
-	 * away.
+	 * request reaches the application; the Host's error report valve
+	 * ({@link ContainerErrorProblems}) still answers them with problem+json. The answer
+	 * must be a 400 that changes nothing and gives nothing away.
 	 */
 	@ParameterizedTest
 	@MethodSource("pathsTheContainerRefuses")
-	void containerRefusesMalformedPathsWithoutLeakingAnything(String id) {
+	void containerRefusesMalformedPathsWithProblemJson(String id) {
 		ensureProductsUpTo(16);
 		List<Map<String, Object>> table = table();
 
@@ -161,7 +161,14 @@ class HostileInputTests {
 			Answer answer = send(method, "/products/" + id,
 					method.equals("PUT") ? json("{\"price\": 5.55}", 400) : null);
 			assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
-			assertThat(answer.body()).as(answer.toString()).doesNotContain("\tat ", "Exception", "java.", "Tomcat/");
+			assertThat(answer.contentType()).as(answer.toString()).startsWith(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+			assertThat(answer.body()).as(answer.toString())
+				.doesNotContainIgnoringCase("tomcat")
+				.doesNotContain("\tat ", "Exception", "java.");
+			JsonNode problem = JSON.readTree(answer.body());
+			assertThat(problem.path("status").asInt()).as(answer.toString()).isEqualTo(400);
+			assertThat(problem.path("title").asString()).as(answer.toString()).isEqualTo("Bad Request");
+			assertThat(problem.path("detail").asString()).as(answer.toString()).isNotBlank();
 		}
 
 		assertThat(table()).isEqualTo(table);
