@@ -38,9 +38,8 @@ class ContainerErrorProblems implements WebServerFactoryCustomizer<TomcatServlet
 				}
 			}
 			host.getPipeline().addValve(new ProblemReportValve());
-			// On start the Host adds a valve of this class unless it already has one;
-			// left
-			// at its default, it would add Tomcat's HTML valve back.
+			// On start the Host adds a valve of this class unless it has
+			// one; left at its default, it would add Tomcat's HTML valve back.
 			host.setErrorReportValveClass(ProblemReportValve.class.getName());
 		});
 	}
