@@ -3,7 +3,6 @@ package com.example.catalog.cache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
@@ -21,8 +20,6 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * {@code REDIS_PASSWORD}, and {@code REDIS_USERNAME} for an ACL user, reach Redis:
@@ -87,10 +84,7 @@ class RedisAuthenticationTests {
 	private static void assertCaches(RestTestClient http) {
 		long id = TestProducts.create(http, "Lock", "9.00", 1);
 
-		await().atMost(Duration.ofSeconds(10))
-			.pollInterval(Duration.ofMillis(200))
-			.untilAsserted(
-					() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
+		TestProducts.awaitCacheHit(http, id);
 		http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up");
 	}
 

@@ -1,7 +1,6 @@
 package com.example.catalog.cache;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
@@ -20,8 +19,6 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * {@code REDIS_SSL} against Redis servers that speak only TLS, with certificates from a
@@ -127,10 +124,7 @@ class RedisTlsTests {
 	private static void assertCaches(RestTestClient http) {
 		long id = TestProducts.create(http, "Padlock", "12.50", 4);
 
-		await().atMost(Duration.ofSeconds(10))
-			.pollInterval(Duration.ofMillis(200))
-			.untilAsserted(
-					() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
+		TestProducts.awaitCacheHit(http, id);
 		http.get().uri("/health").exchange().expectBody().jsonPath("$.cache").isEqualTo("up");
 	}
 

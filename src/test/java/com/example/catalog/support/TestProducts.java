@@ -1,11 +1,14 @@
 package com.example.catalog.support;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.EntityExchangeResult;
 import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Creating and reading products over HTTP, the way most tests set up and look at their
@@ -44,6 +47,17 @@ public final class TestProducts {
 			.isOk()
 			.expectBody(JSON_OBJECT)
 			.returnResult();
+	}
+
+	/**
+	 * Waits, up to 10 s, until a read of the product is answered from the cache: the
+	 * first read fills it, unless Redis is away or still connecting.
+	 */
+	public static void awaitCacheHit(RestTestClient http, long id) {
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(200))
+			.untilAsserted(
+					() -> http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT"));
 	}
 
 }
