@@ -44,9 +44,8 @@ class RedisClientConfiguration {
 	}
 
 	// Probes an idle connection after 15 s and drops it after 3 unanswered probes 5 s
-	// apart, instead of Linux's 2 h + 11 × 75 s. Where the JDK cannot set these per
-	// socket
-	// (kqueue on macOS), plain SO_KEEPALIVE is what is left.
+	// apart, instead of Linux's 2 h + 9 x 75 s. Where Lettuce cannot set these per
+	// socket (Netty's kqueue transport, for one), plain SO_KEEPALIVE is what is left.
 	private static SocketOptions socketOptions(Duration connectTimeout) {
 		SocketOptions.Builder socket = SocketOptions.builder().connectTimeout(connectTimeout);
 		if (ExtendedKeepAliveSupport.isSupported()) {
