@@ -20,10 +20,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * Answers the requests Tomcat refuses itself while parsing them (an encoded NUL or slash
- * in the URL, a malformed request line or header) in the same problem+json form as every
- * other error. They never reach Spring MVC or the {@code /error} page, so only the Host's
- * error report valve can shape the answer: this puts one that writes problem+json in
- * place of Tomcat's HTML one.
+ * in the URL, a bad escape, a malformed request line) in the same problem+json form as
+ * every other error. They never reach Spring MVC or the {@code /error} page, so only the
+ * Host's error report valve can shape the answer: this puts one that writes problem+json
+ * in place of Tomcat's HTML one.
  */
 @Component
 class ContainerErrorProblems implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
@@ -53,6 +53,7 @@ class ContainerErrorProblems implements WebServerFactoryCustomizer<TomcatServlet
 		return Ordered.LOWEST_PRECEDENCE;
 	}
 
+	/** Tomcat's error report valve, writing problem+json instead of an HTML page. */
 	static class ProblemReportValve extends ErrorReportValve {
 
 		@Override

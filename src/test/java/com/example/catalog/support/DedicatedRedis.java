@@ -79,7 +79,7 @@ public final class DedicatedRedis implements AutoCloseable {
 			this.server.close();
 		}
 		catch (Exception ex) {
-			// best effort: the JVM's exit reaps a child, Ryuk a container
+			// best effort: the shutdown hook stops a child, Ryuk a container
 		}
 	}
 
@@ -98,10 +98,14 @@ public final class DedicatedRedis implements AutoCloseable {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+		// A JVM that ends without close() being called leaves its children running.
+		Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "dedicated-redis-stop"));
 		awaitListening(process, port, log);
 		return new DedicatedRedis("127.0.0.1", port, () -> {
 			process.destroy();
-			process.waitFor(5, TimeUnit.SECONDS);
+			if (!process.waitFor(5, TimeUnit.SECONDS)) {
+				process.destroyForcibly();
+			}
 		});
 	}
 

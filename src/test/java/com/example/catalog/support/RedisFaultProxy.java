@@ -385,7 +385,9 @@ public final class RedisFaultProxy implements AutoCloseable {
 						throw new InterruptedException("closing");
 					}
 					Mode m = mode;
-					if (m == Mode.BLACKHOLE || silenced) {
+					// A silenced connection still passes its client's close, so that a
+					// client giving up on it frees it.
+					if (m == Mode.BLACKHOLE || (silenced && chunk.data != null)) {
 						modeLock.wait();
 						continue;
 					}

@@ -103,8 +103,7 @@ public final class TestCertificates {
 	}
 
 	private static void writeKey(Path file, KeyPair keys) throws IOException {
-		// getEncoded() of a JCA private key is PKCS#8, which Redis and Spring Boot both
-		// read
+		// A JCA private key encodes as PKCS#8, which Redis and Spring Boot both read.
 		writePem(file, "PRIVATE KEY", keys.getPrivate().getEncoded());
 	}
 
