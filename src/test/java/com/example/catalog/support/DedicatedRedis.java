@@ -15,10 +15,11 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * A Redis of a test's own, for settings the shared test Redis does not have (a password,
- * TLS): a {@code redis-server} child when one is on PATH, else a Testcontainers
- * container. The server's files (certificates, say) live in a folder the test fills;
- * arguments name them relative to where the server sees that folder.
+ * A Redis of a test's own: the shared test Redis (see {@link TestRedis}), or one with
+ * settings the shared one does not have (a password, TLS). A Testcontainers container
+ * when Docker is available, else a {@code redis-server} child from PATH. The server's
+ * files (certificates, say) live in a folder the test fills; arguments name them relative
+ * to where the server sees that folder.
  */
 public final class DedicatedRedis implements AutoCloseable {
 
@@ -56,11 +57,19 @@ public final class DedicatedRedis implements AutoCloseable {
 
 	public static DedicatedRedis start(Path folder, Arguments arguments) {
 		Path executable = TestRedis.findOnPath("redis-server");
+		if (TestRedis.dockerAvailable()) {
+			try {
+				return startContainer(folder, arguments);
+			}
+			catch (RuntimeException ex) {
+				if (executable == null) {
+					throw ex;
+				}
+				// no image, say: the local binary will do
+			}
+		}
 		if (executable != null) {
 			return startProcess(executable, folder, arguments);
-		}
-		if (TestRedis.dockerAvailable()) {
-			return startContainer(folder, arguments);
 		}
 		throw new IllegalStateException(TestRedis.NO_REDIS_MESSAGE);
 	}
@@ -83,7 +92,21 @@ public final class DedicatedRedis implements AutoCloseable {
 		}
 	}
 
+	// A free port can be taken by someone else before the server binds it: try again.
 	private static DedicatedRedis startProcess(Path executable, Path folder, Arguments arguments) {
+		IllegalStateException failure = null;
+		for (int attempt = 0; attempt < 3; attempt++) {
+			try {
+				return startProcessOnce(executable, folder, arguments);
+			}
+			catch (IllegalStateException ex) {
+				failure = ex;
+			}
+		}
+		throw failure;
+	}
+
+	private static DedicatedRedis startProcessOnce(Path executable, Path folder, Arguments arguments) {
 		int port = TestRedis.freePort();
 		Process process;
 		Path log;
@@ -127,7 +150,11 @@ public final class DedicatedRedis implements AutoCloseable {
 		while (System.nanoTime() < deadline && process.isAlive()) {
 			try (Socket socket = new Socket()) {
 				socket.connect(new InetSocketAddress("127.0.0.1", port), 250);
-				return;
+				// someone else may hold the port, while ours exits on "address in use"
+				sleep(100);
+				if (process.isAlive()) {
+					return;
+				}
 			}
 			catch (IOException notYet) {
 				sleep(50);
