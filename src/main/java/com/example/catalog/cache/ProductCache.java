@@ -1,5 +1,7 @@
 package com.example.catalog.cache;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +38,9 @@ public class ProductCache {
 
 	/** Version of a deletion marker: newer than any version a product can have. */
 	private static final long DELETED = Long.MAX_VALUE;
+
+	/** The version of a lookup that found no entry, or no readable version. */
+	public static final long NO_VERSION = -1;
 
 	private static final RedisScript<List> LOOKUP = script("lookup", List.class);
 
@@ -138,21 +143,25 @@ public class ProductCache {
 	private Lookup read(long id) {
 		if (!this.pendingInvalidations.isEmpty() && !applyPendingInvalidations()) {
 			// Redis may still hold what those invalidations were meant to remove.
-			return new Lookup(Outcome.BYPASS, null);
+			return new Lookup(Outcome.BYPASS, NO_VERSION, null);
 		}
 		Optional<List> entry = this.guard.call(() -> this.redis.execute(LOOKUP, List.of(key(id))));
 		if (entry.isEmpty()) {
-			return new Lookup(Outcome.BYPASS, null);
+			return new Lookup(Outcome.BYPASS, NO_VERSION, null);
 		}
 		List<?> fields = entry.get();
-		String state = fields.isEmpty() ? null : text((byte[]) fields.get(0));
-		if ("value".equals(state) && fields.get(1) != null) {
-			return new Lookup(Outcome.HIT, (byte[]) fields.get(1));
+		if (fields.isEmpty()) {
+			return new Lookup(Outcome.MISS, NO_VERSION, null);
+		}
+		String state = text((byte[]) fields.get(0));
+		long version = version((byte[]) fields.get(1));
+		if ("value".equals(state) && fields.get(2) != null) {
+			return new Lookup(Outcome.HIT, version, (byte[]) fields.get(2));
 		}
 		if ("absent".equals(state) || "deleted".equals(state)) {
-			return new Lookup(Outcome.ABSENT, null);
+			return new Lookup(Outcome.ABSENT, version, null);
 		}
-		return new Lookup(Outcome.MISS, null);
+		return new Lookup(Outcome.MISS, version, null);
 	}
 
 	/**
@@ -244,6 +253,15 @@ public class ProductCache {
 		return text.getBytes(StandardCharsets.UTF_8);
 	}
 
+	private static long version(byte[] bytes) {
+		try {
+			return (bytes != null) ? Long.parseLong(text(bytes)) : NO_VERSION;
+		}
+		catch (NumberFormatException malformed) {
+			return NO_VERSION;
+		}
+	}
+
 	private static String text(byte[] bytes) {
 		return (bytes != null) ? new String(bytes, StandardCharsets.UTF_8) : null;
 	}
@@ -255,8 +273,17 @@ public class ProductCache {
 			.register(meters);
 	}
 
+	// Built from the script's text once: a script made from a resource re-checks the
+	// resource inside the jar on every call to compute its SHA (a fifth of a hit's CPU).
 	private static <T> RedisScript<T> script(String name, Class<T> resultType) {
-		return RedisScript.of(new ClassPathResource("cache/" + name + ".lua"), resultType);
+		try {
+			return RedisScript.of(
+					new ClassPathResource("cache/" + name + ".lua").getContentAsString(StandardCharsets.UTF_8),
+					resultType);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Cannot read the cache script " + name, ex);
+		}
 	}
 
 	/** What Redis said about a product. */
@@ -274,12 +301,15 @@ public class ProductCache {
 	}
 
 	/**
-	 * The answer of a lookup: the outcome, and the cached JSON on a hit.
+	 * The answer of a lookup: the outcome, the version Redis holds and the cached JSON on
+	 * a hit.
 	 *
 	 * @param outcome what Redis said
+	 * @param version the version of the entry or marker found (a deletion marker's is
+	 * {@code Long.MAX_VALUE}), or {@link #NO_VERSION}
 	 * @param json the product's JSON, on a hit only
 	 */
-	public record Lookup(Outcome outcome, byte[] json) {
+	public record Lookup(Outcome outcome, long version, byte[] json) {
 
 	}
 

@@ -44,27 +44,30 @@ class ProductService {
 		this.readTransaction.setReadOnly(true);
 	}
 
-	/** The product's JSON, from Redis when it is there, and where it came from. */
+	/**
+	 * The product's JSON, from Redis when it is there, its version and where it came
+	 * from.
+	 */
 	CachedJson findJson(long id) {
 		Lookup lookup = this.cache.lookup(id);
 		return switch (lookup.outcome()) {
-			case HIT -> new CachedJson(lookup.json(), Outcome.HIT);
+			case HIT -> new CachedJson(lookup.json(), lookup.version(), Outcome.HIT);
 			case ABSENT -> throw new ProductNotFoundException(id);
 			case MISS, BYPASS -> {
-				byte[] loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
+				Loaded loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
 					.orElseThrow(() -> new ProductNotFoundException(id));
-				yield new CachedJson(loaded, lookup.outcome());
+				yield new CachedJson(loaded.json(), loaded.version(), lookup.outcome());
 			}
 		};
 	}
 
-	private Optional<byte[]> loadAndCache(long id, Outcome outcome) {
+	private Optional<Loaded> loadAndCache(long id, Outcome outcome) {
 		if (outcome == Outcome.MISS) {
 			// Callers that missed just before the previous load filled the cache end up
 			// here: look again.
 			Lookup again = this.cache.lookupAgain(id);
 			if (again.outcome() == Outcome.HIT) {
-				return Optional.of(again.json());
+				return Optional.of(new Loaded(again.version(), again.json()));
 			}
 			if (again.outcome() == Outcome.ABSENT) {
 				return Optional.empty();
@@ -81,7 +84,7 @@ class ProductService {
 		if (outcome == Outcome.MISS) {
 			this.cache.put(id, product.get().getVersion(), body);
 		}
-		return Optional.of(body);
+		return Optional.of(new Loaded(product.get().getVersion(), body));
 	}
 
 	ProductResponse create(ProductRequest request) {
@@ -116,12 +119,18 @@ class ProductService {
 	}
 
 	/**
-	 * A product's JSON and where it came from, for the {@code X-Cache} header.
+	 * A product's JSON, its version and where it came from, for the {@code X-Cache}
+	 * header.
 	 *
 	 * @param json the response body
+	 * @param version the product's version, as in the JSON
 	 * @param source {@code HIT}, {@code MISS} or {@code BYPASS}
 	 */
-	record CachedJson(byte[] json, Outcome source) {
+	record CachedJson(byte[] json, long version, Outcome source) {
+
+	}
+
+	private record Loaded(long version, byte[] json) {
 
 	}
 
