@@ -1,5 +1,7 @@
 -- wrk script: GET /products/<id> with id uniform at random in [lo, hi].
--- Usage: wrk ... -s bench/wrk/get-random.lua URL -- LO HI [LABEL]
+-- Usage: wrk ... -s bench/wrk/get-random.lua URL -- LO HI [LABEL] [PATH]
+-- PATH is a template whose %d becomes the random number (default /products/%d); one without
+-- %d is requested as it is (e.g. /actuator/info, the server's cheapest endpoint).
 -- Counts statuses (2xx/3xx/4xx/5xx) and the X-Cache header (HIT/MISS/BYPASS) in response(),
 -- and done() prints one machine-readable RESULT line (latencies in ms).
 
@@ -16,6 +18,7 @@ function init(args)
   lo = tonumber(args[1]) or 1
   hi = tonumber(args[2]) or 1000
   label = args[3] or "get"
+  path = args[4] or "/products/%d"
   c2xx, c3xx, c4xx, c5xx, other = 0, 0, 0, 0, 0
   hit, miss, bypass = 0, 0, 0
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
@@ -24,7 +27,10 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", "/products/" .. math.random(lo, hi))
+  if string.find(path, "%d", 1, true) then
+    return wrk.format("GET", string.format(path, math.random(lo, hi)))
+  end
+  return wrk.format("GET", path)
 end
 
 function response(status, headers, body)

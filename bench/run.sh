@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Side-by-side speed benchmark: how fast a cache hit is next to the server's own ceiling and
+# next to the database, measured in one run on one jar, after a JIT warm-up.
+#
+# Two instances of the service share one SQLite file with N products:
+#  S  with its own redis-server (caching on), MANAGEMENT_PORT on a free port of its own;
+#  D  with REDIS_PORT pointing where nothing listens (caching off: every GET from SQLite).
+# Phases (wrk -t$THREADS -c$CONNS, random ids 1..N):
+#  a  ceiling: GET /actuator/info of S (same JVM, no I/O; on the management port when the
+#     service has one)
+#  b  GET /products/{id} on S, all hits (every id loaded into Redis first)
+#  c  GET /products/{id} on D, database only
+#  f  GET /products?page=..&size=20 on S, when the list endpoint answers 200
+#  e  95 % GET / 5 % PUT on S
+#  d  GET /products/{id} on S after its redis-server was killed (breaker open)
+# a, b and c are measured ROUNDS times, alternated, so that the drift of this shared machine
+# weighs on each of them alike; their figures are over all rounds together. f and e follow,
+# d comes last (it kills Redis). The near cache (g) is printed when the service has one.
+#
+# Prints one table (req/s, p50, p99, p99.9) and the ratios b/a, b/c, d/c; writes the table and a
+# latency chart (PNG, gnuplot) to OUT_DIR (default bench/results). The exit status is 1 when
+# any request failed (5xx, socket errors); speed goals are reported, never fatal.
+#
+# Usage: bench/run.sh          (about 4 minutes with the defaults)
+# Env:   N=10000 THREADS=2 CONNS=64 WARM_S=30 PHASE_S=10 ROUNDS=3 OUT_DIR=bench/results
+#        BENCH_QUIET_WAIT=60 BENCH_KEEP=0 BENCH_JAVA_OPTS=
+source "$(dirname "$0")/lib.sh"
+
+N="${N:-10000}"
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-64}"
+WARM_S="${WARM_S:-30}"
+PHASE_S="${PHASE_S:-10}"
+ROUNDS="${ROUNDS:-3}"
+OUT_DIR="${OUT_DIR:-$BENCH_DIR/results}"
+
+bench_init
+bench_need wrk wrk
+bench_need redis-server redis-server
+bench_need redis-cli redis-tools
+bench_need curl curl
+bench_need ss iproute2
+bench_need gnuplot gnuplot-nox
+bench_need java openjdk-17-jdk-headless
+
+JAR="$(bench_jar)"
+T="$BENCH_TMP"
+DB="$T/data/catalog.db"
+PORT_S="$(bench_free_port)"
+MGMT_S="$(bench_free_port)"
+PORT_D="$(bench_free_port)"
+MGMT_D="$(bench_free_port)"
+DEAD_PORT="$(bench_free_port)"
+REDIS_PORT="$(bench_free_port)"
+[ "$(printf '%s\n' "$PORT_S" "$MGMT_S" "$PORT_D" "$MGMT_D" "$DEAD_PORT" "$REDIS_PORT" | sort -u | wc -l)" -eq 6 ] \
+	|| die "port clash, run again"
+log "jar: $JAR; S $PORT_S (management $MGMT_S) -> redis $REDIS_PORT; D $PORT_D -> nothing at $DEAD_PORT; temp dir $T"
+
+# run_wrk NAME URL SCRIPT SECONDS ARGS...: one wrk run; its output in $T/wrk-NAME.txt
+run_wrk() {
+	local name="$1" url="$2" script="$3" secs="$4"
+	shift 4
+	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/$script" "$url" -- "$@" \
+		>"$T/wrk-$name.txt" 2>&1 || true
+	grep -q '^RESULT ' "$T/wrk-$name.txt" || { cat "$T/wrk-$name.txt" >&2; die "wrk ($name) printed no RESULT line"; }
+	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-8)"
+}
+
+# fill_cache PORT: GET every id once over one keep-alive connection (loads them into Redis)
+fill_cache() {
+	local cfg="$T/fill.curl" i
+	: >"$cfg"
+	for i in $(seq 1 "$N"); do
+		printf 'url = "http://127.0.0.1:%s/products/%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 10\n' "$1" "$i" >>"$cfg"
+		if [ "$i" -lt "$N" ]; then printf 'next\n' >>"$cfg"; fi
+	done
+	log "fill: $(curl -s -K "$cfg" | sort | uniq -c | tr -s ' \n' ' ')(count status)"
+}
+
+status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }
+
+# ------------------------------------------------------------------------------ set-up
+bench_start_redis "$REDIS_PORT"
+bench_start_app "$JAR" "$PORT_S" "$REDIS_PORT" "$DB" "$T/app-S.log" MANAGEMENT_PORT="$MGMT_S"
+log "seeding $N products"
+bench_seed "$PORT_S" "$N" "$T/ids.txt"
+bench_start_app "$JAR" "$PORT_D" "$DEAD_PORT" "$DB" "$T/app-D.log" MANAGEMENT_PORT="$MGMT_D"
+
+CEILING="http://127.0.0.1:$MGMT_S"
+[ "$(status_of "$CEILING/actuator/info")" = 200 ] || CEILING="http://127.0.0.1:$PORT_S"
+[ "$(status_of "$CEILING/actuator/info")" = 200 ] || die "no /actuator/info on $MGMT_S or $PORT_S"
+HAS_LIST=0
+[ "$(status_of "http://127.0.0.1:$PORT_S/products?page=0&size=20")" = 200 ] && HAS_LIST=1
+PAGES=$(( (N + 19) / 20 ))
+log "ceiling: $CEILING/actuator/info; list endpoint: $([ "$HAS_LIST" = 1 ] && echo yes || echo 'not in this build')"
+
+fill_cache "$PORT_S"
+log "warm-up ${WARM_S} s of each of S (hits), D (database) and the ceiling (not measured)"
+run_wrk warm-b "http://127.0.0.1:$PORT_S" get-random.lua "$WARM_S" 1 "$N" warm-b
+run_wrk warm-c "http://127.0.0.1:$PORT_D" get-random.lua "$WARM_S" 1 "$N" warm-c
+run_wrk warm-a "$CEILING" get-random.lua $((WARM_S / 2)) 1 1 warm-a /actuator/info
+if [ "$HAS_LIST" = 1 ]; then
+	run_wrk warm-f "http://127.0.0.1:$PORT_S" get-random.lua $((WARM_S / 2)) 0 $((PAGES - 1)) warm-f "/products?page=%d&size=20"
+fi
+
+# ------------------------------------------------------------------------------ measured
+bench_wait_quiet
+for r in $(seq 1 "$ROUNDS"); do
+	run_wrk "a-$r" "$CEILING" get-random.lua "$PHASE_S" 1 1 a /actuator/info
+	run_wrk "b-$r" "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" b
+	run_wrk "c-$r" "http://127.0.0.1:$PORT_D" get-random.lua "$PHASE_S" 1 "$N" c
+done
+if [ "$HAS_LIST" = 1 ]; then
+	run_wrk f-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 0 $((PAGES - 1)) f "/products?page=%d&size=20"
+fi
+run_wrk e-1 "http://127.0.0.1:$PORT_S" mix.lua "$PHASE_S" 1 "$N" e
+log "kill -9 redis-server of S"
+bench_kill9 "$REDIS_PID"
+run_wrk d-warm "http://127.0.0.1:$PORT_S" get-random.lua 5 1 "$N" d-warm
+run_wrk d-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" d
+
+# ------------------------------------------------------------------------------ summary
+files() { ls "$T"/wrk-"$1"-[0-9]*.txt 2>/dev/null; }
+sum_field() { local s=0 f; for f in $(files "$1"); do s=$(awk -v s="$s" -v x="$(bench_wrk_field "$f" "$2")" 'BEGIN { print s + x }'); done; echo "$s"; }
+rps() { local req secs; req="$(sum_field "$1" requests)"; secs="$(sum_field "$1" duration_s)"; awk -v r="$req" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0) ? r / s : 0 }'; }
+pct() { bench_merged_percentile "$2" $(files "$1"); }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0) ? x / y : 0 }'; }
+
+mkdir -p "$OUT_DIR"
+COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+JDK="$(java -version 2>&1 | head -n 1)"
+TABLE="$OUT_DIR/run.txt"
+{
+	echo "bench/run.sh  $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds (a, b, c)"
+	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $JDK; JVM flags: ${BENCH_JAVA_OPTS:-none}"
+	printf '%-44s %9s %8s %8s %9s %5s %6s\n' phase "req/s" "p50 ms" "p99 ms" "p99.9 ms" 5xx HIT%
+	for p in a b c f e d; do
+		[ -n "$(files "$p")" ] || continue
+		case "$p" in
+			a) desc="a ceiling: /actuator/info" ;;
+			b) desc="b GET by id, Redis hits" ;;
+			c) desc="c GET by id, database only" ;;
+			d) desc="d GET by id, Redis killed" ;;
+			e) desc="e 95% GET / 5% PUT" ;;
+			f) desc="f list page (size 20), cached" ;;
+		esac
+		hits="$(sum_field "$p" hit)"
+		reqs="$(sum_field "$p" requests)"
+		printf '%-44s %9s %8s %8s %9s %5s %6s\n' "$desc" "$(rps "$p")" "$(pct "$p" 50)" "$(pct "$p" 99)" "$(pct "$p" 99.9)" \
+			"$(sum_field "$p" c5xx)" "$(awk -v h="$hits" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0) ? 100 * h / r : 0 }')"
+	done
+	echo "ratios (req/s): b/a $(ratio "$(rps b)" "$(rps a)") (goal >= 0.55)  b/c $(ratio "$(rps b)" "$(rps c)")  d/c $(ratio "$(rps d)" "$(rps c)") (goal >= 0.9)  g/a: no near cache in this build"
+	echo "p99 b / p99 a: $(ratio "$(pct b 99)" "$(pct a 99)")"
+	bench_load_note
+} | tee "$TABLE"
+
+# The latency chart: each phase's latency at a few percentiles (all its rounds merged), with
+# the percentile on a log scale of 1/(1 - p) so that the tail gets the room.
+plots=""
+for p in a b c f e d; do
+	[ -n "$(files "$p")" ] || continue
+	for q in 50 75 90 95 99 99.5 99.9 99.95 99.99; do
+		printf '%s %s\n' "$(awk -v q="$q" 'BEGIN { printf "%.2f", 100 / (100 - q) }')" "$(pct "$p" "$q")"
+	done >"$T/q-$p.dat"
+	plots="$plots${plots:+, }'$T/q-$p.dat' using 1:2 with linespoints lw 2 title '$p'"
+done
+cat >"$T/plot.gp" <<GP
+set terminal pngcairo size 900,500
+set output '$OUT_DIR/latency.png'
+set title 'Latency by percentile, bench/run.sh, commit $COMMIT'
+set logscale x
+set xtics ('50' 2, '90' 10, '99' 100, '99.9' 1000, '99.99' 10000)
+set xlabel 'percentile'
+set ylabel 'ms'
+set key top left
+set grid
+plot $plots
+GP
+gnuplot "$T/plot.gp" && log "chart: $OUT_DIR/latency.png; table: $TABLE"
+
+failed=0
+for f in "$T"/wrk-*.txt; do
+	[ "$(bench_wrk_field "$f" c5xx)" -eq 0 ] || failed=1
+	[ "$(bench_wrk_field "$f" err_timeout)" -eq 0 ] || failed=1
+done
+[ "$failed" = 0 ] || { echo "FAIL: some requests got a 5xx or timed out"; exit 1; }
