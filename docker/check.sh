@@ -13,6 +13,7 @@
 #               capabilities and no-new-privileges, logs rotate, only 127.0.0.1 is published
 #               and the management port is not; `down` then `up` keeps the data; `down -v`.
 #
+# Every wait is bounded (timeout, or a loop with a deadline).
 # Exit status: 0 when every check passed, or when this machine cannot run any container at
 # all (one line says why); non-zero when our image or our compose file fails a check.
 # Everything it creates (containers, networks, volumes, its compose image) is removed at
@@ -54,7 +55,7 @@ cannot_run_here() {
 compose() {
   # BUILDAH_FORMAT=docker: podman-compose builds without --format, and the OCI format
   # drops HEALTHCHECK.
-  BUILDAH_FORMAT=docker podman-compose -p "$PROJECT" -f docker-compose.yml -f docker/compose.stand-in.yml "$@"
+  BUILDAH_FORMAT=docker timeout 1200 podman-compose -p "$PROJECT" -f docker-compose.yml -f docker/compose.stand-in.yml "$@"
 }
 
 cleanup() {
@@ -178,7 +179,7 @@ expect_graceful_stop() {
 # --- can this machine run containers at all? -------------------------------------------
 command -v podman >/dev/null 2>&1 || cannot_run_here "podman is not installed"
 command -v curl >/dev/null 2>&1 || fail "curl is not installed"
-if ! "$here/stand-ins.sh" >"$work/stand-ins.log" 2>&1; then
+if ! timeout 2400 "$here/stand-ins.sh" >"$work/stand-ins.log" 2>&1; then
   tail -n 5 "$work/stand-ins.log" >&2
   cannot_run_here "the stand-in base images could not be built, see the lines above"
 fi
@@ -189,7 +190,7 @@ log "podman $(podman version -f '{{.Client.Version}}'), stand-in images ready"
 
 # --- 1. the image ----------------------------------------------------------------------
 start=$(date +%s)
-podman build --format docker --build-arg JDK_IMAGE="$STAND_IN_JDK" --build-arg JRE_IMAGE="$STAND_IN_JRE" \
+timeout 1800 podman build --format docker --build-arg JDK_IMAGE="$STAND_IN_JDK" --build-arg JRE_IMAGE="$STAND_IN_JRE" \
   -t "$IMAGE" . >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; fail "podman build of the Dockerfile"; }
 log "image built in $(($(date +%s) - start))s"
 case "$(podman image inspect -f '{{.Config.Healthcheck}}' "$IMAGE")" in

@@ -43,7 +43,7 @@ build_base() {
   echo "stand-ins: debootstrap minbase bookworm (a few minutes)"
   # --variant=minbase has bash, coreutils, grep and passwd (groupadd/useradd): all the
   # Dockerfile and its HEALTHCHECK use.
-  debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1 \
+  timeout 1800 debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; return 1; }
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | podman import - "$STAND_IN_BASE" >/dev/null 2>&1
@@ -56,7 +56,7 @@ build_from() {
   local name="$1"
   echo "stand-ins: building $name"
   cat >"$work/ctx/Containerfile"
-  podman build --network host --format docker -t "$name" -f "$work/ctx/Containerfile" "$work/ctx" \
+  timeout 1800 podman build --network host --format docker -t "$name" -f "$work/ctx/Containerfile" "$work/ctx" \
     >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; return 1; }
 }
 
