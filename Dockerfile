@@ -28,7 +28,7 @@ COPY src src
 # matches zero or several files.
 RUN --mount=type=cache,target=/root/.m2 \
     chmod +x mvnw \
-    && ./mvnw -B -q -Dmaven.test.skip=true -Dspring-javaformat.skip=true package \
+    && ./mvnw -B -q -Dmaven.test.skip=true -Dspring-javaformat.validate.skip=true package \
     && cp target/product-catalog-*.jar /build/app.jar
 
 # ---------------------------------------------------------------------------
