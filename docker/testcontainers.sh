@@ -50,11 +50,15 @@ cleanup() {
   local status=$?
   set +e
   # Ryuk is off: Testcontainers removes its containers at JVM exit, but not after a crash.
-  for id in $(podman ps -aq --filter label=org.testcontainers=true); do
-    if ! grep -qx "$id" "$work/before" 2>/dev/null; then
-      podman rm -f -t 0 "$id" >/dev/null 2>&1
-    fi
-  done
+  # Only containers that appeared after our list was taken are ours (another run may be
+  # going on beside this one); no list, nothing started, nothing to remove.
+  if [ -f "$work/before" ]; then
+    for id in $(podman ps -aq --filter label=org.testcontainers=true); do
+      if ! grep -qx "$id" "$work/before"; then
+        podman rm -f -t 0 "$id" >/dev/null 2>&1
+      fi
+    done
+  fi
   if [ -n "$service_pid" ]; then
     kill "$service_pid" 2>/dev/null
     wait "$service_pid" 2>/dev/null
