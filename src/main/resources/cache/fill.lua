@@ -1,6 +1,8 @@
--- Stores a product read from the database, unless the key holds the same or a newer version:
--- an entry, an invalidation marker or a deletion marker. This refuses the "stale set" of a
--- reader that loaded version N before a writer committed N+1 and invalidated the key.
+-- Stores a product read from the database, unless the key holds a newer version (an entry,
+-- an invalidation marker or a deletion marker) or already an entry of the same version. A
+-- `stale` marker of the same version is replaced: the marker names exactly the committed
+-- version this reader loaded. This refuses the "stale set" of a reader that loaded version N
+-- before a writer committed N+1 and invalidated the key.
 -- KEYS[1] the key; ARGV[1] version, ARGV[2] JSON, ARGV[3] TTL in ms.
 -- Returns 1 stored, 0 already cached, -1 refused because a newer version was seen.
 local key = KEYS[1]

@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
@@ -14,7 +16,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The connection pool, with SQLite's settings when {@code DATABASE_URL} names an SQLite
- * file. Any {@code spring.datasource.hikari.*} property still overrides what is set here.
+ * file, and a connection timeout of a few seconds ({@link DatabaseProperties}). Any
+ * {@code spring.datasource.hikari.*} property still overrides what is set here.
  */
 @Configuration(proxyBeanMethods = false)
 class DataSourceConfiguration {
@@ -23,8 +26,10 @@ class DataSourceConfiguration {
 
 	@Bean
 	@ConfigurationProperties("spring.datasource.hikari")
-	HikariDataSource dataSource(DataSourceProperties properties) {
+	HikariDataSource dataSource(DataSourceProperties properties, DatabaseProperties database) {
 		HikariDataSource dataSource = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
+		// Set before the spring.datasource.hikari.* binding, which still wins when given.
+		dataSource.setConnectionTimeout(database.connectionTimeout().toMillis());
 		String url = properties.determineUrl();
 		if (url != null && url.startsWith(SQLITE_PREFIX)) {
 			configureSqlite(dataSource, url.substring(SQLITE_PREFIX.length()));
@@ -52,6 +57,29 @@ class DataSourceConfiguration {
 		// instead; reads that Redis answers never take it.
 		dataSource.setMaximumPoolSize(1);
 		dataSource.setPoolName("sqlite");
+		dataSource.setExceptionOverride(new EvictAfterBusy());
+	}
+
+	/**
+	 * Evicts a connection that answered SQLITE_BUSY. With IMMEDIATE transactions that
+	 * happens at BEGIN, when another process holds the write lock past busy_timeout, and
+	 * sqlite-jdbc has by then already marked the connection as inside a transaction while
+	 * Hikari still sees it in auto-commit: back in the pool, every later transaction on
+	 * it skipped its BEGIN and failed at COMMIT ("cannot commit - no transaction is
+	 * active", a 500 for every write until a restart). A new connection costs a file
+	 * open.
+	 */
+	static final class EvictAfterBusy implements SQLExceptionOverride {
+
+		private static final int SQLITE_BUSY = 5;
+
+		// Qualified: inside this class "Override" names SQLExceptionOverride's enum.
+		@java.lang.Override
+		public Override adjudicate(SQLException ex) {
+			// The low byte is the primary result code, also for the extended BUSY codes.
+			return ((ex.getErrorCode() & 0xff) == SQLITE_BUSY) ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
+		}
+
 	}
 
 	private static void createParentFolder(String location) {

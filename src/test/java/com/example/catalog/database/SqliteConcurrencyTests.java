@@ -38,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * SQLite under contention: 32 concurrent writers and 8 readers get every write
  * acknowledged, no 5xx and no "database is locked" (a shorter run of
  * {@code bench/sqlite-load.sh}); another process holding the lock past the busy timeout
- * gets a 503 to retry, not a 500.
+ * gets a 503 to retry, not a 500, within the pool's connection timeout, and the service
+ * writes again once the lock is gone.
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
@@ -122,6 +123,70 @@ class SqliteConcurrencyTests {
 		assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class)).isEqualTo(rows);
+	}
+
+	/**
+	 * The pool holds one SQLite connection: requests queued behind a write that waits on
+	 * another process's lock must get their 503 after the pool's connection timeout (5 s
+	 * by default), not Hikari's 30 s default, and so must {@code /health}.
+	 */
+	@Test
+	void requestsQueuedBehindALockedDatabaseGetTheirAnswerWithinTheConnectionTimeout(
+			@Value("${spring.datasource.url}") String url) throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		ExecutorService threads = Executors.newFixedThreadPool(4);
+		List<Future<long[]>> answers = new ArrayList<>();
+		try (Connection other = DriverManager.getConnection(url); Statement lock = other.createStatement()) {
+			lock.execute("BEGIN IMMEDIATE");
+			try {
+				for (int writer = 0; writer < 3; writer++) {
+					answers.add(threads.submit(() -> timed(client,
+							HttpRequest.newBuilder(uri("/products"))
+								.header("Content-Type", "application/json")
+								.POST(HttpRequest.BodyPublishers
+									.ofString("{\"name\": \"Queued\", \"price\": 1.00, \"stock_quantity\": 1}")))));
+				}
+				// Once a write holds the pool's one connection, /health queues behind it.
+				Thread.sleep(1_000);
+				answers.add(threads.submit(() -> timed(client, HttpRequest.newBuilder(uri("/health")).GET())));
+				List<long[]> results = new ArrayList<>();
+				for (Future<long[]> answer : answers) {
+					results.add(answer.get(60, TimeUnit.SECONDS));
+				}
+				for (long[] statusAndMillis : results) {
+					System.out.println(
+							"LOCKED DATABASE: status " + statusAndMillis[0] + " after " + statusAndMillis[1] + " ms");
+				}
+				// busy_timeout (5 s) for the request holding the connection, the pool's
+				// connection timeout (5 s) for the ones behind it, and room for a loaded
+				// machine; with Hikari's 30 s default the last one waited 16 s here.
+				assertThat(results.subList(0, 3)).allSatisfy((statusAndMillis) -> {
+					assertThat(statusAndMillis[0]).isEqualTo(503);
+					assertThat(statusAndMillis[1]).isLessThan(10_000);
+				});
+				// /health reads, which WAL allows beside the other writer: it only has to
+				// wait for the pool's one connection, no longer than a write does.
+				assertThat(results.get(3)[0]).isIn(200L, 503L);
+				assertThat(results.get(3)[1]).isLessThan(10_000);
+			}
+			finally {
+				lock.execute("ROLLBACK");
+				threads.shutdownNow();
+			}
+		}
+		// The pool's connection whose BEGIN failed must not stay behind broken.
+		HttpResponse<String> after = send(client,
+				HttpRequest.newBuilder(uri("/products"))
+					.header("Content-Type", "application/json")
+					.POST(HttpRequest.BodyPublishers
+						.ofString("{\"name\": \"After\", \"price\": 1.00, \"stock_quantity\": 1}")));
+		assertThat(after.statusCode()).isEqualTo(201);
+	}
+
+	private long[] timed(HttpClient client, HttpRequest.Builder request) throws Exception {
+		long start = System.nanoTime();
+		int status = send(client, request).statusCode();
+		return new long[] { status, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
 	}
 
 	private URI uri(String path) {

@@ -183,6 +183,48 @@ class ProductApiTests {
 			.isEqualTo(1);
 	}
 
+	/**
+	 * The chosen rule: only a PUT that changes a value moves {@code version} (and
+	 * {@code updated_at}); one that repeats the stored values leaves the product as it
+	 * was, so a version-based ETag stays the same for the same representation.
+	 */
+	@Test
+	void updateThatChangesNothingKeepsVersionAndUpdatedAt() {
+		long id = create("Mug", "4.00", 8);
+		Map<String, Object> before = this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectBody(TestProducts.JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"price": 4.00, "stock_quantity": 8}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.version")
+			.isEqualTo(0)
+			.jsonPath("$.updated_at")
+			.isEqualTo(before.get("updated_at"));
+
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"stock_quantity": 9}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.version")
+			.isEqualTo(1);
+	}
+
 	@Test
 	void updateAcceptsQuantityAliasAndClearsDescriptionWhenEmpty() {
 		long id = create("Pen", "1.50", 100);
