@@ -110,6 +110,7 @@ class CrashSafetyIT {
 		ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-jar", jar().toString());
 		builder.environment().put("API_PORT", Integer.toString(port));
+		builder.environment().put("MANAGEMENT_PORT", "0");
 		builder.environment().put("DATABASE_URL", "jdbc:sqlite:" + database);
 		builder.environment().put("REDIS_HOST", TestRedis.host());
 		builder.environment().put("REDIS_PORT", Integer.toString(TestRedis.port()));
