@@ -69,7 +69,6 @@ class RequestBodyBoundsTests {
 
 			assertThat(answer).as("an answer before the body was sent").isNotNull();
 			assertThat(answer.status()).isEqualTo(413);
-			assertThat(connection.closedByServerWithin(ANSWER_WAIT)).isTrue();
 		}
 	}
 
