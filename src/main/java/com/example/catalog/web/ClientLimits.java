@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
@@ -93,8 +92,10 @@ class ClientLimits {
 			if (!this.enabled) {
 				return;
 			}
-			AtomicRateLimiter limiter = limiter(client);
-			if (limiter.getMetrics().getAvailablePermissions() > 0) {
+			// Only clients that have spent something have a limiter: checking creates
+			// none.
+			AtomicRateLimiter limiter = this.clients.get(client);
+			if (limiter == null || limiter.getMetrics().getAvailablePermissions() > 0) {
 				return;
 			}
 			long seconds = Math.max(1,
@@ -106,11 +107,8 @@ class ClientLimits {
 		}
 
 		private AtomicRateLimiter limiter(String client) {
-			return this.clients.computeIfAbsent(client, limiterFor());
-		}
-
-		private Function<String, AtomicRateLimiter> limiterFor() {
-			return (client) -> new AtomicRateLimiter(this.name + ":" + client, this.config);
+			return this.clients.computeIfAbsent(client,
+					(address) -> new AtomicRateLimiter(this.name + ":" + address, this.config));
 		}
 
 	}
