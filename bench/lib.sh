@@ -140,17 +140,20 @@ bench_kill9() {
 }
 
 # bench_start_app JAR API_PORT REDIS_PORT DB_FILE LOG [extra env assignments...]: starts the
-# service in the background and waits (at most 90 s) for GET /health to answer 200. Sets APP_PID.
+# service in the background and waits (at most BENCH_START_WAIT s, default 90) for GET /health to
+# answer 200. Sets APP_PID.
 APP_PID=""
 bench_start_app() {
 	local jar="$1" api_port="$2" redis_port="$3" db="$4" logfile="$5"
 	shift 5
-	env -u API_KEY API_PORT="$api_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
+	# The actuator has its own port (MANAGEMENT_PORT): a free one unless the caller set it.
+	local management_port="${MANAGEMENT_PORT:-$(bench_free_port)}"
+	env -u API_KEY API_PORT="$api_port" MANAGEMENT_PORT="$management_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
 		DATABASE_URL="jdbc:sqlite:$db" CACHE_TTL_SECONDS="${CACHE_TTL_SECONDS:-3600}" "$@" \
 		java ${BENCH_JAVA_OPTS:-} -jar "$jar" >>"$logfile" 2>&1 &
 	APP_PID=$!
 	bench_track "$APP_PID"
-	local deadline=$((SECONDS + 90))
+	local deadline=$((SECONDS + ${BENCH_START_WAIT:-90}))
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if curl -fsS -m 2 "http://127.0.0.1:$api_port/health" >/dev/null 2>&1; then
 			return 0
@@ -162,7 +165,7 @@ bench_start_app() {
 		sleep 0.2
 	done
 	tail -n 40 "$logfile" >&2
-	die "the service did not answer /health within 90 s (log: $logfile)"
+	die "the service did not answer /health within ${BENCH_START_WAIT:-90} s (log: $logfile; a loaded machine may need BENCH_START_WAIT=240)"
 }
 
 # bench_seed API_PORT COUNT OUT_IDS: creates COUNT products over one keep-alive curl and writes

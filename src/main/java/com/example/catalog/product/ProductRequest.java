@@ -17,16 +17,19 @@ import jakarta.validation.constraints.Size;
  */
 record ProductRequest(
 		@NotNull(groups = OnCreate.class) @Size(min = 1, max = 200) @Pattern(regexp = NO_CONTROLS,
-				message = "must not contain control characters") String name,
+				message = "must not contain control or invisible formatting characters") String name,
 		@Size(max = 2000) @Pattern(regexp = NO_CONTROLS_BUT_LINES,
 				message = "must not contain control characters other than tab and line breaks") String description,
 		@NotNull(groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15, fraction = 2) BigDecimal price,
 		@JsonAlias("quantity") @NotNull(groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
 
-	// Names end up in logs, terminals and other systems: no control characters, and no
-	// lone surrogate halves (which are not text and do not survive a round trip through
-	// UTF-8).
-	static final String NO_CONTROLS = "[^\\p{Cc}\\p{Cs}]*";
+	// Names end up in logs, terminals and other systems: no control characters, no lone
+	// surrogate halves (which are not text and do not survive a round trip through
+	// UTF-8),
+	// and no format characters (category Cf: bidi overrides, zero-width spaces) that make
+	// a name display as something else. The joiners U+200C and U+200D stay: Persian,
+	// Indic scripts and emoji sequences need them.
+	static final String NO_CONTROLS = "[[^\\p{Cc}\\p{Cs}\\p{Cf}]\\u200C\\u200D]*";
 
 	// One character class, not an alternation: Java matches an alternation under *
 	// recursively, which overflows the stack on long input.

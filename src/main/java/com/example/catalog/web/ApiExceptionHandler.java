@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
+import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.StreamConstraintsException;
@@ -17,35 +18,65 @@ import tools.jackson.databind.util.NamingStrategyImpls;
 
 import com.example.catalog.product.ProductNotFoundException;
 
+import org.springframework.core.MethodParameter;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.dao.TransientDataAccessException;
+import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.http.server.ServerHttpRequest;
+import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.validation.FieldError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
  * Turns every error into an RFC 9457 problem+json response whose detail tells the caller
  * what to fix, with the offending fields named as they are in the JSON. Nothing internal
- * (class names, stack traces) reaches the body.
+ * (class names, stack traces) reaches the body, and no cache stores an error
+ * ({@code Cache-Control: no-store}).
  */
 @RestControllerAdvice
-class ApiExceptionHandler extends ResponseEntityExceptionHandler {
+class ApiExceptionHandler extends ResponseEntityExceptionHandler implements ResponseBodyAdvice<Object> {
 
 	private static final Logger logger = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
+	private final ClientLimits limits;
+
+	ApiExceptionHandler(ClientLimits limits) {
+		this.limits = limits;
+	}
+
+	@Override
+	public boolean supports(MethodParameter returnType, Class<? extends HttpMessageConverter<?>> converterType) {
+		return true;
+	}
+
+	@Override
+	public Object beforeBodyWrite(Object body, MethodParameter returnType, MediaType contentType,
+			Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
+			ServerHttpResponse response) {
+		if (body instanceof ProblemDetail) {
+			response.getHeaders().setCacheControl(CacheControl.noStore());
+		}
+		return body;
+	}
+
 	@ExceptionHandler(ProductNotFoundException.class)
-	ProblemDetail productNotFound(ProductNotFoundException ex) {
+	ProblemDetail productNotFound(ProductNotFoundException ex, HttpServletRequest request) {
+		this.limits.notFound(request.getRemoteAddr());
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, ex.getMessage());
 		problem.setTitle("Product not found");
 		return problem;
@@ -118,6 +149,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 		}
 		if (cause instanceof InvalidNullException invalidNull) {
 			return "Field '" + fieldPath(invalidNull) + "' must not be null";
+		}
+		if (cause instanceof StreamReadException read && read.getOriginalMessage().startsWith("Duplicate")) {
+			return "Duplicate field in the JSON body: each field may appear once";
 		}
 		if (cause instanceof StreamConstraintsException) {
 			return "The JSON body is too deeply nested or has too long a value";

@@ -14,6 +14,7 @@ import org.apache.coyote.ActionCode;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -71,6 +72,8 @@ class ContainerErrorProblems implements WebServerFactoryCustomizer<TomcatServlet
 				return;
 			}
 			try {
+				RequestGuard.SECURITY_HEADERS.forEach(response::setHeader);
+				response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
 				response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 				Writer writer = response.getReporter();
 				if (writer != null) {

@@ -12,26 +12,19 @@ import java.nio.charset.StandardCharsets;
 import org.springframework.core.MethodParameter;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpInputMessage;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ControllerAdvice;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.RequestBodyAdviceAdapter;
 
 /**
- * Reads every JSON request body once, before Jackson does, to enforce the size limit
- * (413, with or without a Content-Length) and strict UTF-8 (400). Jackson's own decoder
- * accepts overlong forms, so that the bytes C0 AF would otherwise arrive as a "/".
+ * Checks that every JSON request body is strict UTF-8 (400) before Jackson reads it.
+ * Jackson's own decoder accepts overlong forms, so that the bytes C0 AF would otherwise
+ * arrive as a "/". The body is already in memory and bounded in size
+ * ({@link RequestGuard}).
  */
 @ControllerAdvice
 class StrictRequestBody extends RequestBodyAdviceAdapter {
-
-	private final ApiProperties api;
-
-	StrictRequestBody(ApiProperties api) {
-		this.api = api;
-	}
 
 	@Override
 	public boolean supports(MethodParameter parameter, Type targetType,
@@ -42,12 +35,7 @@ class StrictRequestBody extends RequestBodyAdviceAdapter {
 	@Override
 	public HttpInputMessage beforeBodyRead(HttpInputMessage message, MethodParameter parameter, Type targetType,
 			Class<? extends HttpMessageConverter<?>> converterType) throws IOException {
-		int limit = Math.toIntExact(this.api.maxBodySize().toBytes());
-		byte[] body = message.getBody().readNBytes(limit + 1);
-		if (body.length > limit) {
-			throw new ResponseStatusException(HttpStatus.CONTENT_TOO_LARGE,
-					"The body is larger than " + this.api.maxBodySize());
-		}
+		byte[] body = message.getBody().readAllBytes();
 		try {
 			StandardCharsets.UTF_8.newDecoder()
 				.onMalformedInput(CodingErrorAction.REPORT)

@@ -20,11 +20,12 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import org.springframework.web.server.ResponseStatusException;
 
 /**
- * What every request goes through before a controller sees it: no path parameters, the
- * API key on writes, and strict JSON (the body itself is checked by
- * {@link StrictRequestBody}). The checks are interceptors rather than servlet filters so
- * their refusals are rendered as problem+json by {@link ApiExceptionHandler} like every
- * other error.
+ * What every request goes through before a controller sees it, once {@link RequestGuard}
+ * has bounded its body: no path parameters, the API key on writes (wrong keys throttled
+ * per client), the per-client budget of reads of missing ids, and strict JSON (the body
+ * itself is checked by {@link StrictRequestBody}). The checks are interceptors rather
+ * than servlet filters so their refusals are rendered as problem+json by
+ * {@link ApiExceptionHandler} like every other error.
  */
 @Configuration(proxyBeanMethods = false)
 class WebConfiguration implements WebMvcConfigurer {
@@ -33,8 +34,11 @@ class WebConfiguration implements WebMvcConfigurer {
 
 	private final ApiProperties api;
 
-	WebConfiguration(ApiProperties api) {
+	private final ClientLimits limits;
+
+	WebConfiguration(ApiProperties api, ClientLimits limits) {
 		this.api = api;
+		this.limits = limits;
 	}
 
 	@Override
@@ -47,6 +51,13 @@ class WebConfiguration implements WebMvcConfigurer {
 				return true;
 			}
 		});
+		registry.addInterceptor(new HandlerInterceptor() {
+			@Override
+			public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+				refuseMissingIdFlood(request);
+				return true;
+			}
+		}).addPathPatterns("/products/*");
 	}
 
 	// The API has no use for path parameters, and the servlet container would silently
@@ -57,15 +68,24 @@ class WebConfiguration implements WebMvcConfigurer {
 		}
 	}
 
+	// A flood of random ids costs a database read, Redis calls and a log line each; a
+	// client that keeps getting 404s is stopped before any of them.
+	private void refuseMissingIdFlood(HttpServletRequest request) {
+		this.limits.refuseMissingIdFlood(request.getRemoteAddr());
+	}
+
 	private void checkApiKey(HttpServletRequest request) {
 		if (!this.api.requiresKey() || READ_METHODS.contains(request.getMethod())) {
 			return;
 		}
+		String client = request.getRemoteAddr();
+		this.limits.refuseKeyGuessing(client);
 		String given = request.getHeader("X-API-Key");
 		// Constant-time comparison: the time taken must not tell how much of a guess was
 		// right.
 		if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
 				this.api.key().getBytes(StandardCharsets.UTF_8))) {
+			this.limits.keyFailed(client);
 			throw new ResponseStatusException(HttpStatus.UNAUTHORIZED,
 					"Writes need a valid API key in the X-API-Key header");
 		}

@@ -18,6 +18,7 @@ import com.example.catalog.support.TestProducts;
 import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
@@ -45,6 +46,9 @@ class RedisOutageTests {
 
 	@Autowired
 	private RestTestClient http;
+
+	@LocalManagementPort
+	private int managementPort;
 
 	@Autowired
 	private CacheProperties cacheProperties;
@@ -98,8 +102,14 @@ class RedisOutageTests {
 			.isEqualTo("ok")
 			.jsonPath("$.cache")
 			.isEqualTo("down");
-		this.http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
-		this.http.get()
+		TestEnvironment.management(this.managementPort)
+			.get()
+			.uri("/actuator/health/readiness")
+			.exchange()
+			.expectStatus()
+			.isOk();
+		TestEnvironment.management(this.managementPort)
+			.get()
 			.uri("/actuator/health")
 			.exchange()
 			.expectBody()

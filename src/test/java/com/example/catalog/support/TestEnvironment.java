@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.util.UUID;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * The settings every integration test context needs: its own SQLite file, its own Redis
  * key prefix (so contexts sharing one Redis never see each other's entries), Redis's
- * address, and Hibernate statistics so tests can count database statements.
+ * address, a random management port, and Hibernate statistics so tests can count database
+ * statements.
  */
 public final class TestEnvironment {
 
@@ -45,6 +47,16 @@ public final class TestEnvironment {
 		registry.add("spring.data.redis.port", () -> redisPort);
 		registry.add("catalog.cache.key-prefix", () -> "test-" + run + ":product:");
 		registry.add("spring.jpa.properties.hibernate.generate_statistics", () -> "true");
+		registry.add("management.server.port", () -> "0");
+		// Tests read missing ids and refuse bodies at a rate no real client would; the
+		// limits have their own tests.
+		registry.add("catalog.api.not-found-per-second", () -> "0");
+		registry.add("catalog.api.body-reads-per-client", () -> "1000");
+	}
+
+	/** A client for the management port (the actuator is not on the public port). */
+	public static RestTestClient management(int managementPort) {
+		return RestTestClient.bindToServer().baseUrl("http://localhost:" + managementPort).build();
 	}
 
 	private static Path databaseFile(String run) {

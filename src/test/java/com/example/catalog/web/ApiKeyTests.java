@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class ApiKeyTests {
 
-	private static final String KEY = "s3cret-key";
+	private static final String KEY = "s3cret-key-for-the-tests";
 
 	private static final String PRODUCT = """
 			{"name": "Safe", "price": 500.00, "stock_quantity": 1}""";
@@ -53,7 +53,7 @@ class ApiKeyTests {
 			.isEqualTo("Writes need a valid API key in the X-API-Key header");
 		this.http.post()
 			.uri("/products")
-			.header("X-API-Key", "s3cret-kez")
+			.header("X-API-Key", "s3cret-key-for-the-tesTs")
 			.contentType(MediaType.APPLICATION_JSON)
 			.body(PRODUCT)
 			.exchange()

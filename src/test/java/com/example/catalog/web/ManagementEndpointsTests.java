@@ -1,11 +1,14 @@
 package com.example.catalog.web;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -14,8 +17,9 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Only health, info and prometheus are exposed, and the cache's metrics are among
- * Prometheus's.
+ * The actuator lives on its own port: the public port answers 404 for all of it, and the
+ * management port exposes only health, info and prometheus, without a discovery page and
+ * without metric tags that name network peers.
  */
 @IntegrationTest
 class ManagementEndpointsTests {
@@ -27,6 +31,20 @@ class ManagementEndpointsTests {
 
 	@Autowired
 	private RestTestClient http;
+
+	@LocalServerPort
+	private int port;
+
+	@LocalManagementPort
+	private int managementPort;
+
+	private RestTestClient management;
+
+	@BeforeEach
+	void connectToTheManagementPort() {
+		assertThat(this.managementPort).isNotEqualTo(this.port);
+		this.management = TestEnvironment.management(this.managementPort);
+	}
 
 	@Test
 	void exposesCacheMetricsToPrometheus() {
@@ -45,14 +63,7 @@ class ManagementEndpointsTests {
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isOk();
 
-		String metrics = this.http.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		String metrics = prometheus();
 
 		assertThat(metrics).contains("catalog_cache_lookups_total{outcome=\"hit\"}",
 				"catalog_cache_lookups_total{outcome=\"miss\"}",
@@ -63,15 +74,68 @@ class ManagementEndpointsTests {
 		assertThat(metrics).containsPattern("catalog_cache_lookups_total\\{outcome=\"hit\"} [1-9]");
 	}
 
+	/**
+	 * Lettuce's command observations tag every series with Redis's address and the
+	 * client's ephemeral port: an address leak, and a new series per reconnect.
+	 */
 	@Test
-	void exposesNoOtherActuatorEndpoints() {
-		this.http.get().uri("/actuator/health").exchange().expectStatus().isOk();
-		this.http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
-		this.http.get().uri("/actuator/info").exchange().expectStatus().isOk();
+	void metricsNameNoNetworkPeer() {
+		this.http.get().uri("/products/987654321").exchange().expectStatus().isNotFound();
+
+		String metrics = prometheus();
+
+		assertThat(metrics).contains("lettuce");
+		assertThat(metrics).doesNotContain("net_sock_peer", "peer_addr", "peer_port", "server_address", "server_port",
+				"network_peer");
+	}
+
+	@Test
+	void exposesOnlyHealthInfoAndPrometheusOnTheManagementPort() {
+		this.management.get().uri("/actuator/health").exchange().expectStatus().isOk();
+		this.management.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+		this.management.get().uri("/actuator/info").exchange().expectStatus().isOk();
 		for (String hidden : new String[] { "env", "beans", "configprops", "heapdump", "threaddump", "loggers",
 				"mappings", "metrics" }) {
-			this.http.get().uri("/actuator/" + hidden).exchange().expectStatus().isNotFound();
+			this.management.get().uri("/actuator/" + hidden).exchange().expectStatus().isNotFound();
 		}
+	}
+
+	/** The links page echoed the Host header back; it is gone. */
+	@Test
+	void hasNoDiscoveryPage() {
+		this.management.get()
+			.uri("/actuator")
+			.header("Host", "evil.example:666")
+			.exchange()
+			.expectStatus()
+			.isNotFound();
+	}
+
+	@Test
+	void publicPortHasNoActuatorAndOnlyTheSimpleHealthCheck() {
+		for (String path : new String[] { "/actuator", "/actuator/health", "/actuator/health/readiness",
+				"/actuator/info", "/actuator/prometheus" }) {
+			this.http.get().uri(path).exchange().expectStatus().isNotFound();
+		}
+		this.http.get()
+			.uri("/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("ok");
+	}
+
+	private String prometheus() {
+		return this.management.get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
 	}
 
 }

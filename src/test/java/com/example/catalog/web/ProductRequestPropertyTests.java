@@ -74,7 +74,7 @@ class ProductRequestPropertyTests {
 		application = new SpringApplicationBuilder(CatalogApplication.class).run(
 				"--spring.datasource.url=jdbc:sqlite:" + database, "--spring.data.redis.host=" + TestRedis.host(),
 				"--spring.data.redis.port=" + TestRedis.port(), "--catalog.cache.key-prefix=test-" + run + ":product:",
-				"--server.port=0");
+				"--server.port=0", "--management.server.port=0");
 		int port = ((WebServerApplicationContext) application).getWebServer().getPort();
 		baseUrl = "http://localhost:" + port;
 		jdbc = application.getBean(JdbcTemplate.class);
