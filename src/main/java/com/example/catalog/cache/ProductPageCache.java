@@ -86,18 +86,17 @@ public class ProductPageCache {
 			return new Page(loaded.body(), loaded.links(), Outcome.BYPASS);
 		}
 		String pageRedisKey = key("page:", generation.getAsLong(), pageKey);
-		Optional<byte[]> cached = this.guard.call(() -> this.redis.opsForValue().get(pageRedisKey));
+		Optional<Page> cached = this.guard.call(() -> this.redis.opsForValue().get(pageRedisKey))
+			.flatMap(ProductPageCache::decode);
 		if (cached.isPresent()) {
 			log(Outcome.HIT, pageKey);
 			this.hits.increment();
-			return decode(cached.get());
+			return cached.get();
 		}
 		log(Outcome.MISS, pageKey);
 		this.misses.increment();
 		String countRedisKey = key("count:", generation.getAsLong(), filterKey);
-		OptionalLong count = this.guard.call(() -> this.redis.opsForValue().get(countRedisKey))
-			.map((bytes) -> OptionalLong.of(Long.parseLong(new String(bytes, StandardCharsets.US_ASCII))))
-			.orElse(OptionalLong.empty());
+		OptionalLong count = number(this.guard.call(() -> this.redis.opsForValue().get(countRedisKey)));
 		Loaded loaded = loader.apply(count);
 		// Stored under the generation read before the database was: if a write committed
 		// meanwhile, the generation has moved on and nobody will read this entry.
@@ -148,7 +147,7 @@ public class ProductPageCache {
 		String key = this.prefix + "generation";
 		Optional<byte[]> current = this.guard.call(() -> this.redis.opsForValue().get(key));
 		if (current.isPresent()) {
-			return OptionalLong.of(Long.parseLong(new String(current.get(), StandardCharsets.US_ASCII)));
+			return number(current);
 		}
 		if (!this.guard.isAvailable()) {
 			return OptionalLong.empty();
@@ -160,9 +159,7 @@ public class ProductPageCache {
 		long start = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
 		this.guard.call(() -> this.redis.opsForValue()
 			.setIfAbsent(key, Long.toString(start).getBytes(StandardCharsets.US_ASCII)));
-		return this.guard.call(() -> this.redis.opsForValue().get(key))
-			.map((bytes) -> OptionalLong.of(Long.parseLong(new String(bytes, StandardCharsets.US_ASCII))))
-			.orElse(OptionalLong.empty());
+		return number(this.guard.call(() -> this.redis.opsForValue().get(key)));
 	}
 
 	private boolean increment() {
@@ -198,13 +195,27 @@ public class ProductPageCache {
 		return value;
 	}
 
-	private static Page decode(byte[] value) {
-		int end = 0;
-		while (value[end] != '\n') {
-			end++;
+	// Anything else under a page key (written by hand, say) is not a page: a miss.
+	private static Optional<Page> decode(byte[] value) {
+		for (int end = 0; end < value.length; end++) {
+			if (value[end] == '\n') {
+				return Optional.of(new Page(Arrays.copyOfRange(value, end + 1, value.length),
+						new String(value, 0, end, StandardCharsets.UTF_8), Outcome.HIT));
+			}
 		}
-		return new Page(Arrays.copyOfRange(value, end + 1, value.length),
-				new String(value, 0, end, StandardCharsets.UTF_8), Outcome.HIT);
+		return Optional.empty();
+	}
+
+	// A generation or a count; empty when absent, unreadable or not a number, so that the
+	// caller bypasses the cache or counts again instead of failing the request.
+	private static OptionalLong number(Optional<byte[]> value) {
+		try {
+			return value.map((bytes) -> OptionalLong.of(Long.parseLong(new String(bytes, StandardCharsets.US_ASCII))))
+				.orElse(OptionalLong.empty());
+		}
+		catch (NumberFormatException malformed) {
+			return OptionalLong.empty();
+		}
 	}
 
 	private static void log(Outcome outcome, String pageKey) {

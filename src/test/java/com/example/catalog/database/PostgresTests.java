@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestPostgres;
+import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
@@ -23,9 +26,9 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The service on PostgreSQL instead of SQLite: Flyway's PostgreSQL migration, exact
- * prices and timestamps, and the cache in front, end to end. Each run gets a schema of
- * its own.
+ * The service on PostgreSQL instead of SQLite: Flyway's PostgreSQL migrations, exact
+ * prices and timestamps, the cache in front, and listing and search, end to end. Each run
+ * gets a schema of its own.
  */
 @IntegrationTest
 class PostgresTests {
@@ -101,6 +104,49 @@ class PostgresTests {
 
 		this.http.delete().uri(location).exchange().expectStatus().isNoContent();
 		this.http.get().uri(location).exchange().expectStatus().isNotFound();
+	}
+
+	@Test
+	void listsSearchesFiltersAndSortsOnPostgres() {
+		String token = "pg" + UUID.randomUUID().toString().substring(0, 8);
+		for (String[] product : new String[][] { { "Lamp " + token, "30.00", "0" }, { "LAMP " + token, "10.00", "2" },
+				{ "Lampshade " + token, "20.00", "5" }, { "Ünïcode Ä " + token, "5.00", "1" } }) {
+			TestProducts.create(this.http, product[0], product[1], Integer.parseInt(product[2]));
+		}
+
+		assertThat(names("q=" + token + "&sort=-price")).containsExactly("Lamp " + token, "Lampshade " + token,
+				"LAMP " + token, "Ünïcode Ä " + token);
+		assertThat(names("name=lamp " + token)).containsExactly("Lamp " + token, "LAMP " + token);
+		assertThat(names("name=ÜNÏCODE ä " + token)).containsExactly("Ünïcode Ä " + token);
+		assertThat(names("q=" + token + "&min_price=10&max_price=20&in_stock=true&sort=name"))
+			.containsExactly("LAMP " + token, "Lampshade " + token);
+		this.http.get()
+			.uri("/products?q=" + token + "&size=1&page=1")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.value("Link", (link) -> assertThat(link).contains("rel=\"next\"").contains("rel=\"prev\""))
+			.expectBody()
+			.jsonPath("$.total_items")
+			.isEqualTo(4)
+			.jsonPath("$.total_pages")
+			.isEqualTo(4);
+	}
+
+	@SuppressWarnings("unchecked")
+	private List<String> names(String query) {
+		Map<String, Object> page = this.http.get()
+			.uri("/products?" + query)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(TestProducts.JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+		return ((List<Map<String, Object>>) page.get("items")).stream()
+			.map((item) -> (String) item.get("name"))
+			.toList();
 	}
 
 }
