@@ -140,7 +140,8 @@ bench_kill9() {
 }
 
 # bench_start_app JAR API_PORT REDIS_PORT DB_FILE LOG [extra env assignments...]: starts the
-# service in the background and waits (at most 90 s) for GET /health to answer 200. Sets APP_PID.
+# service in the background and waits (at most BENCH_START_TIMEOUT s, default 90) for GET /health
+# to answer 200. Sets APP_PID.
 APP_PID=""
 bench_start_app() {
 	local jar="$1" api_port="$2" redis_port="$3" db="$4" logfile="$5"
@@ -150,7 +151,7 @@ bench_start_app() {
 		java ${BENCH_JAVA_OPTS:-} -jar "$jar" >>"$logfile" 2>&1 &
 	APP_PID=$!
 	bench_track "$APP_PID"
-	local deadline=$((SECONDS + 90))
+	local deadline=$((SECONDS + ${BENCH_START_TIMEOUT:-90}))
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if curl -fsS -m 2 "http://127.0.0.1:$api_port/health" >/dev/null 2>&1; then
 			return 0
@@ -162,7 +163,7 @@ bench_start_app() {
 		sleep 0.2
 	done
 	tail -n 40 "$logfile" >&2
-	die "the service did not answer /health within 90 s (log: $logfile)"
+	die "the service did not answer /health within ${BENCH_START_TIMEOUT:-90} s (log: $logfile)"
 }
 
 # bench_seed API_PORT COUNT OUT_IDS: creates COUNT products over one keep-alive curl and writes
