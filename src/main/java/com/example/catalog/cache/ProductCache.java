@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
@@ -113,19 +114,19 @@ public class ProductCache {
 		Lookup lookup = read(id);
 		switch (lookup.outcome()) {
 			case HIT -> {
-				logger.info("CACHE HIT: {}", id);
+				log(logger.atInfo(), "hit", id).log("CACHE HIT: {}", id);
 				this.hits.increment();
 			}
 			case ABSENT -> {
-				logger.info("CACHE HIT: {} (no such product)", id);
+				log(logger.atInfo(), "negative_hit", id).log("CACHE HIT: {} (no such product)", id);
 				this.negativeHits.increment();
 			}
 			case MISS -> {
-				logger.info("CACHE MISS: {}", id);
+				log(logger.atInfo(), "miss", id).log("CACHE MISS: {}", id);
 				this.misses.increment();
 			}
 			case BYPASS -> {
-				logger.debug("CACHE BYPASS: {}", id);
+				log(logger.atDebug(), "bypass", id).log("CACHE BYPASS: {}", id);
 				this.bypasses.increment();
 			}
 		}
@@ -205,14 +206,14 @@ public class ProductCache {
 
 	private void mark(long id, long version) {
 		if (applyMarker(id, version)) {
-			logger.info("CACHE INVALIDATED: {}", id);
+			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
 		}
 		else {
 			this.pendingInvalidations.merge(id, version, Math::max);
 			this.failedInvalidations.increment();
 			// Not a warning per write: the outage itself was reported once by RedisGuard.
-			logger.info("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)",
-					id);
+			log(logger.atInfo(), "invalidation_deferred", id)
+				.log("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)", id);
 		}
 	}
 
@@ -230,9 +231,16 @@ public class ProductCache {
 				return false;
 			}
 			this.pendingInvalidations.remove(pending.getKey(), pending.getValue());
-			logger.info("CACHE INVALIDATED: {} (deferred)", pending.getKey());
+			log(logger.atInfo(), "invalidated", pending.getKey()).log("CACHE INVALIDATED: {} (deferred)",
+					pending.getKey());
 		}
 		return true;
+	}
+
+	// The outcome and the id as fields of their own in structured (JSON) logs; the text
+	// format shows the message only.
+	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
+		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
 	}
 
 	private long jittered(Duration ttl) {

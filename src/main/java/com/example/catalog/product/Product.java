@@ -3,6 +3,7 @@ package com.example.catalog.product;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Locale;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -29,6 +30,13 @@ class Product {
 
 	@Column(nullable = false, length = 200)
 	private String name;
+
+	/**
+	 * The name lower-cased here, not by the database, so that SQLite (which folds ASCII
+	 * only) and PostgreSQL agree; the name filters and the name sort use its index.
+	 */
+	@Column(name = "name_lower", nullable = false, length = 200)
+	private String nameLower;
 
 	@Column(length = 2000)
 	private String description;
@@ -57,7 +65,7 @@ class Product {
 	}
 
 	Product(String name, String description, BigDecimal price, int stockQuantity) {
-		this.name = name;
+		setName(name);
 		this.description = description;
 		setPrice(price);
 		this.stockQuantity = stockQuantity;
@@ -89,6 +97,12 @@ class Product {
 
 	void setName(String name) {
 		this.name = name;
+		this.nameLower = lowerCase(name);
+	}
+
+	/** How names are compared by the name filters and sorted. */
+	static String lowerCase(String name) {
+		return name.toLowerCase(Locale.ROOT);
 	}
 
 	String getDescription() {

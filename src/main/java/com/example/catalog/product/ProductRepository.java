@@ -1,8 +1,61 @@
 package com.example.catalog.product;
 
-import org.springframework.data.jpa.repository.JpaRepository;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Database access for products; Spring Data writes the implementation. */
-interface ProductRepository extends JpaRepository<Product, Long> {
+import jakarta.persistence.criteria.Predicate;
+
+import org.springframework.data.jpa.domain.Specification;
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
+
+/**
+ * Database access for products; Spring Data writes the implementation. The list query is
+ * a Specification, so each request's SQL holds only the filters it uses: a fixed query
+ * with {@code (:name is null or ...)} for every optional filter would keep SQLite from
+ * using any index for it, and PostgreSQL's generic plans likewise.
+ */
+interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificationExecutor<Product> {
+
+	/** One page of the products that match, without counting them. */
+	default List<Product> findPage(ProductQuery query) {
+		return findBy(matching(query), (products) -> products.slice(query.pageRequest())).getContent();
+	}
+
+	/** How many products match the query's filters. */
+	default long countMatching(ProductQuery query) {
+		return count(matching(query));
+	}
+
+	private static Specification<Product> matching(ProductQuery query) {
+		return (product, criteria, builder) -> {
+			List<Predicate> filters = new ArrayList<>();
+			if (query.name() != null) {
+				filters.add(builder.equal(product.get("nameLower"), query.name()));
+			}
+			if (query.contains() != null) {
+				// A contains search cannot use a B-tree index on either database; it
+				// scans
+				// the narrow name_lower column.
+				filters.add(builder.like(product.get("nameLower"), "%" + escapeLike(query.contains()) + "%", '\\'));
+			}
+			if (query.minPriceCents() != null) {
+				filters.add(builder.greaterThanOrEqualTo(product.get("priceCents"), query.minPriceCents()));
+			}
+			if (query.maxPriceCents() != null) {
+				filters.add(builder.lessThanOrEqualTo(product.get("priceCents"), query.maxPriceCents()));
+			}
+			if (query.inStock() != null) {
+				filters.add(query.inStock() ? builder.greaterThan(product.get("stockQuantity"), 0)
+						: builder.equal(product.get("stockQuantity"), 0));
+			}
+			return builder.and(filters.toArray(Predicate[]::new));
+		};
+	}
+
+	// "50%" and "a_b" are searched for as written, not as LIKE wildcards.
+	private static String escapeLike(String text) {
+		return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+	}
 
 }

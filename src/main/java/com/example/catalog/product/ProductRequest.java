@@ -2,6 +2,8 @@ package com.example.catalog.product;
 
 import java.math.BigDecimal;
 
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonAlias;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Digits;
@@ -9,11 +11,17 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
- * The body of POST (every required field present) and PUT (only the fields to change). On
- * PUT an absent or null field keeps its value; an empty description removes the
- * description.
+ * The body of POST (every required field present) and PUT (only the fields to change),
+ * and what a PATCH merge patch is turned into. On PUT an absent or null field keeps its
+ * value; an empty description removes the description.
  */
 record ProductRequest(
 		@NotNull(groups = OnCreate.class) @Size(min = 1, max = 200) @Pattern(regexp = NO_CONTROLS,
@@ -40,8 +48,38 @@ record ProductRequest(
 
 	}
 
+	/** Fields a merge patch cannot remove: a product always has them. */
+	private static final List<String> REQUIRED = List.of("name", "price", "stock_quantity", "quantity");
+
 	ProductRequest {
 		name = (name != null) ? name.strip() : null;
+	}
+
+	/**
+	 * Reads a JSON merge patch (RFC 7396): a member changes that field, {@code null}
+	 * removes the description and is refused for the fields every product has, an absent
+	 * member keeps the field. The result is read with the same strict JSON rules as a PUT
+	 * body and then validated like one; Jackson's exceptions reach the caller as they
+	 * would from a body.
+	 */
+	static ProductRequest fromMergePatch(JsonNode patch, JsonMapper json) {
+		if (!(patch instanceof ObjectNode members)) {
+			throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
+					"A merge patch of a product must be a JSON object");
+		}
+		ObjectNode changes = members.deepCopy();
+		for (String field : REQUIRED) {
+			JsonNode value = changes.get(field);
+			if (value != null && value.isNull()) {
+				throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
+						"Field '" + field + "' cannot be removed (null): every product has one");
+			}
+		}
+		JsonNode description = changes.get("description");
+		if (description != null && description.isNull()) {
+			changes.put("description", "");
+		}
+		return json.treeToValue(changes, ProductRequest.class);
 	}
 
 	boolean changesNothing() {

@@ -1,14 +1,20 @@
 package com.example.catalog.product;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 
 import tools.jackson.databind.json.JsonMapper;
 
 import com.example.catalog.cache.ProductCache;
 import com.example.catalog.cache.ProductCache.Lookup;
 import com.example.catalog.cache.ProductCache.Outcome;
+import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.cache.SingleFlight;
 
+import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -16,7 +22,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
  * reads the database and fills Redis. Writes: the database transaction commits first,
- * then the cache entry is invalidated, never inside the transaction.
+ * then the cache entry and every cached list page are invalidated, never inside the
+ * transaction.
  */
 @Service
 class ProductService {
@@ -27,17 +34,20 @@ class ProductService {
 
 	private final SingleFlight loads;
 
+	private final ProductPageCache pages;
+
 	private final JsonMapper json;
 
 	private final TransactionTemplate writeTransaction;
 
 	private final TransactionTemplate readTransaction;
 
-	ProductService(ProductRepository products, ProductCache cache, SingleFlight loads, JsonMapper json,
-			PlatformTransactionManager transactionManager) {
+	ProductService(ProductRepository products, ProductCache cache, SingleFlight loads, ProductPageCache pages,
+			JsonMapper json, PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.cache = cache;
 		this.loads = loads;
+		this.pages = pages;
 		this.json = json;
 		this.writeTransaction = new TransactionTemplate(transactionManager);
 		this.readTransaction = new TransactionTemplate(transactionManager);
@@ -87,6 +97,26 @@ class ProductService {
 		return Optional.of(new Loaded(product.get().getVersion(), body));
 	}
 
+	/**
+	 * A page of the list, from Redis when it is there. The count of matching products is
+	 * taken from Redis when an earlier page of the same search stored it.
+	 */
+	ProductPageCache.Page findPage(ProductQuery query) {
+		return this.pages.get(query.pageKey(), query.filterKey(), (cachedCount) -> loadPage(query, cachedCount));
+	}
+
+	private ProductPageCache.Loaded loadPage(ProductQuery query, OptionalLong cachedCount) {
+		return this.readTransaction.execute((status) -> {
+			long total = cachedCount.isPresent() ? cachedCount.getAsLong() : this.products.countMatching(query);
+			List<ProductResponse> items = (query.offset() < total)
+					? this.products.findPage(query).stream().map(ProductResponse::from).toList() : List.of();
+			long totalPages = query.totalPages(total);
+			byte[] body = this.json
+				.writeValueAsBytes(new ProductPage(items, query.page(), query.size(), total, totalPages));
+			return new ProductPageCache.Loaded(body, query.links(totalPages), total);
+		});
+	}
+
 	ProductResponse create(ProductRequest request) {
 		ProductResponse created = this.writeTransaction
 			.execute((status) -> ProductResponse.from(this.products.save(request.toProduct())));
@@ -94,28 +124,60 @@ class ProductService {
 		return created;
 	}
 
-	ProductResponse update(long id, ProductRequest changes) {
-		ProductResponse updated = this.writeTransaction.execute((status) -> {
+	/**
+	 * Applies the changes if the product's version passes the precondition (the
+	 * {@code If-Match} header; null when there is none), else fails with 412.
+	 */
+	ProductResponse update(long id, ProductRequest changes, LongPredicate versionMatches) {
+		ProductResponse updated = writeChecked(versionMatches, () -> this.writeTransaction.execute((status) -> {
 			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
 			return ProductResponse.from(this.products.saveAndFlush(product));
-		});
+		}));
 		afterWrite(updated);
 		return updated;
 	}
 
-	void delete(long id) {
-		this.writeTransaction.executeWithoutResult((status) -> {
+	void delete(long id, LongPredicate versionMatches) {
+		writeChecked(versionMatches, () -> this.writeTransaction.execute((status) -> {
 			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+			checkPrecondition(product, versionMatches);
 			this.products.delete(product);
-		});
+			this.products.flush();
+			return id;
+		}));
 		this.loads.forget(id);
 		this.cache.invalidateDeleted(id);
+		this.pages.invalidateAll();
+	}
+
+	private static void checkPrecondition(Product product, LongPredicate versionMatches) {
+		if (versionMatches != null && !versionMatches.test(product.getVersion())) {
+			throw new PreconditionFailedException(product.getVersion());
+		}
+	}
+
+	// Two writers that both read the version the client named can still race (on
+	// PostgreSQL; SQLite runs one write transaction at a time): the loser's versioned
+	// UPDATE matches no row. With If-Match the client asked for exactly this condition,
+	// so it gets 412; without, the conflict stays a 409.
+	private static <T> T writeChecked(LongPredicate versionMatches, Supplier<T> write) {
+		try {
+			return write.get();
+		}
+		catch (OptimisticLockingFailureException conflict) {
+			if (versionMatches != null) {
+				throw new PreconditionFailedException(-1);
+			}
+			throw conflict;
+		}
 	}
 
 	private void afterWrite(ProductResponse written) {
 		this.loads.forget(written.id());
 		this.cache.invalidate(written.id(), written.version());
+		this.pages.invalidateAll();
 	}
 
 	/**

@@ -5,6 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.Path;
 import org.slf4j.Logger;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.LoggerFactory;
@@ -113,6 +116,37 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler implements Resp
 		return problem;
 	}
 
+	/**
+	 * A body validated in the controller rather than by {@code @Valid} (a PATCH merge
+	 * patch, once turned into the PUT body): the same answer as a PUT body would get.
+	 */
+	@ExceptionHandler(ConstraintViolationException.class)
+	ProblemDetail invalidFields(ConstraintViolationException ex) {
+		List<Map<String, String>> errors = ex.getConstraintViolations()
+			.stream()
+			.map((violation) -> Map.of("field", jsonName(lastNode(violation)), "message", violation.getMessage()))
+			.toList();
+		return validationFailed(errors);
+	}
+
+	private static String lastNode(ConstraintViolation<?> violation) {
+		String name = "";
+		for (Path.Node node : violation.getPropertyPath()) {
+			name = node.getName();
+		}
+		return name;
+	}
+
+	private static ProblemDetail validationFailed(List<Map<String, String>> errors) {
+		String detail = errors.stream()
+			.map((error) -> error.get("field") + " " + error.get("message"))
+			.collect(Collectors.joining("; "));
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid fields: " + detail);
+		problem.setTitle("Validation failed");
+		problem.setProperty("errors", errors);
+		return problem;
+	}
+
 	@Override
 	protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
@@ -121,13 +155,7 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler implements Resp
 			.stream()
 			.map((error) -> Map.of("field", jsonName(error.getField()), "message", message(error)))
 			.toList();
-		String detail = errors.stream()
-			.map((error) -> error.get("field") + " " + error.get("message"))
-			.collect(Collectors.joining("; "));
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid fields: " + detail);
-		problem.setTitle("Validation failed");
-		problem.setProperty("errors", errors);
-		return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+		return handleExceptionInternal(ex, validationFailed(errors), headers, HttpStatus.BAD_REQUEST, request);
 	}
 
 	@Override
