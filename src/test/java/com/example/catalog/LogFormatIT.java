@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -74,6 +75,9 @@ class LogFormatIT {
 				"-jar", jar().toString());
 		builder.environment().remove("LOG_FORMAT");
 		builder.environment().put("API_PORT", Integer.toString(port));
+		builder.environment().put("MANAGEMENT_PORT", "0");
+		// Other tests' jars share the test Redis and number their products from 1 too.
+		builder.environment().put("CATALOG_CACHE_KEYPREFIX", "test-" + UUID.randomUUID() + ":product:");
 		builder.environment().put("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"));
 		builder.environment().put("REDIS_HOST", TestRedis.host());
 		builder.environment().put("REDIS_PORT", Integer.toString(TestRedis.port()));
