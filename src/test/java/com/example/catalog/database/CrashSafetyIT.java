@@ -98,7 +98,11 @@ class CrashSafetyIT {
 				return null;
 			}));
 		}
-		while (System.nanoTime() < killAt) {
+		// At least 2.5 s of writes, and on a loaded machine on until this round has 30
+		// acknowledged products (at most 60 s): 12 in 2.5 s were seen here at load 20.
+		long latestKill = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		int before = acknowledged.size();
+		while (System.nanoTime() < killAt || (acknowledged.size() - before < 30 && System.nanoTime() < latestKill)) {
 			Thread.sleep(50);
 		}
 		service.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
