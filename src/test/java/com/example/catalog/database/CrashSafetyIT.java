@@ -69,7 +69,6 @@ class CrashSafetyIT {
 
 	private void writeUntilKilled(Process service, int port, Map<Long, Sent> acknowledged) throws Exception {
 		ExecutorService writers = Executors.newFixedThreadPool(8);
-		long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
 		List<Future<?>> running = new ArrayList<>();
 		for (int writer = 0; writer < 8; writer++) {
 			running.add(writers.submit(() -> {
@@ -96,6 +95,15 @@ class CrashSafetyIT {
 				return null;
 			}));
 		}
+		// The 2.5 s of writes count from the first acknowledged one: on a loaded machine
+		// a
+		// just-started JVM has taken longer than that to answer its first writes.
+		int before = acknowledged.size();
+		long firstWriteBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		while (acknowledged.size() == before && System.nanoTime() < firstWriteBy) {
+			Thread.sleep(50);
+		}
+		long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
 		while (System.nanoTime() < killAt) {
 			Thread.sleep(50);
 		}
