@@ -71,7 +71,6 @@ class CrashSafetyIT {
 
 	private void writeUntilKilled(Process service, int port, Map<Long, Sent> acknowledged) throws Exception {
 		ExecutorService writers = Executors.newFixedThreadPool(8);
-		long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
 		List<Future<?>> running = new ArrayList<>();
 		for (int writer = 0; writer < 8; writer++) {
 			running.add(writers.submit(() -> {
