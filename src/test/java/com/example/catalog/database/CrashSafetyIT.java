@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CrashSafetyIT {
 
-	private static final int START_SECONDS = 180;
+	private static final int START_SECONDS = 300;
 
 	private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -71,6 +71,7 @@ class CrashSafetyIT {
 
 	private void writeUntilKilled(Process service, int port, Map<Long, Sent> acknowledged) throws Exception {
 		ExecutorService writers = Executors.newFixedThreadPool(8);
+		long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
 		List<Future<?>> running = new ArrayList<>();
 		for (int writer = 0; writer < 8; writer++) {
 			running.add(writers.submit(() -> {
