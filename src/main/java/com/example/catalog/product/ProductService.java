@@ -15,8 +15,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes: the database transaction commits first,
- * then the cache entry is invalidated, never inside the transaction.
+ * reads the database and fills Redis. Writes: a provisional marker inside the transaction
+ * (so a process that dies after the commit leaves no old entry behind), the commit, then
+ * the final marker.
  */
 @Service
 class ProductService {
@@ -56,6 +57,12 @@ class ProductService {
 			case MISS, BYPASS -> {
 				Loaded loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
 					.orElseThrow(() -> new ProductNotFoundException(id));
+				if (loaded.version() < lookup.version()) {
+					// The load joined started before a write whose marker this lookup saw
+					// (on another instance, which cannot stop this one's loads): read
+					// again.
+					loaded = loadAndCache(id, lookup.outcome()).orElseThrow(() -> new ProductNotFoundException(id));
+				}
 				yield new CachedJson(loaded.json(), loaded.version(), lookup.outcome());
 			}
 		};
@@ -88,8 +95,11 @@ class ProductService {
 	}
 
 	ProductResponse create(ProductRequest request) {
-		ProductResponse created = this.writeTransaction
-			.execute((status) -> ProductResponse.from(this.products.save(request.toProduct())));
+		ProductResponse created = this.writeTransaction.execute((status) -> {
+			Product product = this.products.save(request.toProduct());
+			this.cache.prepareInvalidation(product.getId(), product.getVersion());
+			return ProductResponse.from(product);
+		});
 		afterWrite(created);
 		return created;
 	}
@@ -98,7 +108,9 @@ class ProductService {
 		ProductResponse updated = this.writeTransaction.execute((status) -> {
 			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			changes.applyTo(product);
-			return ProductResponse.from(this.products.saveAndFlush(product));
+			Product saved = this.products.saveAndFlush(product);
+			this.cache.prepareInvalidation(id, saved.getVersion());
+			return ProductResponse.from(saved);
 		});
 		afterWrite(updated);
 		return updated;
@@ -108,6 +120,7 @@ class ProductService {
 		this.writeTransaction.executeWithoutResult((status) -> {
 			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			this.products.delete(product);
+			this.cache.prepareDeletion(id);
 		});
 		this.loads.forget(id);
 		this.cache.invalidateDeleted(id);
