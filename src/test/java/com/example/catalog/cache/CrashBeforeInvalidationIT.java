@@ -41,7 +41,9 @@ class CrashBeforeInvalidationIT {
 		Path folder = Files.createTempDirectory("catalog-invalidation-crash-");
 		Map<String, String> environment = Map.of("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"),
 				"REDIS_HOST", "127.0.0.1", "REDIS_PORT", Integer.toString(proxy.port()), "CATALOG_CACHE_KEYPREFIX",
-				"crash-" + UUID.randomUUID().toString().substring(0, 8) + ":product:", "CACHE_LOG_LEVEL", "WARN");
+				"crash-" + UUID.randomUUID().toString().substring(0, 8) + ":product:", "CACHE_LOG_LEVEL", "WARN",
+				// A loaded machine can take longer than the 250 ms defaults.
+				"REDIS_COMMAND_TIMEOUT", "2s", "REDIS_CONNECT_TIMEOUT", "2s");
 		Path log = folder.resolve("service.log");
 
 		long updated;
