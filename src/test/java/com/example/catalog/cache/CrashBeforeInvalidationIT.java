@@ -57,25 +57,26 @@ class CrashBeforeInvalidationIT {
 			send(service, "PUT", "/products/" + warmUp, "{\"price\": 2.00}");
 			send(service, "DELETE", "/products/" + warmUp, null);
 			for (long id : new long[] { updated, deleted }) {
-				send(service, "GET", "/products/" + id, null);
-				assertThat(send(service, "GET", "/products/" + id, null).headers().firstValue("X-Cache"))
-					.contains("HIT");
+				awaitCacheHit(service, id);
 			}
 
 			writeThenKill(service, "PUT", "/products/" + updated, "{\"price\": 3.00}", "$5\r\nstale\r\n");
 		}
+		assertThat(entry(environment, updated)).as("the entry of the updated product")
+			.doesNotContainEntry("state", "value");
 		try (PackagedService service = PackagedService.start(environment, log)) {
 			HttpResponse<String> read = send(service, "GET", "/products/" + updated, null);
 			assertThat(read.statusCode()).isEqualTo(200);
 			assertThat(read.body()).as("the committed update").contains("\"version\":1");
 
+			// The provisional marker is only written while Redis answers: make sure it
+			// does.
+			awaitCacheHit(service, deleted);
 			writeThenKill(service, "DELETE", "/products/" + deleted, null, "$7\r\ndeleted\r\n");
 		}
 		// What any instance started now would find (a restart costs the most time here).
-		Map<Object, Object> entry = DirectRedis.template()
-			.opsForHash()
-			.entries(environment.get("CATALOG_CACHE_KEYPREFIX") + ProductCache.FORMAT + deleted);
-		assertThat(entry).as("the entry of the deleted product").doesNotContainEntry("state", "value");
+		assertThat(entry(environment, deleted)).as("the entry of the deleted product")
+			.doesNotContainEntry("state", "value");
 	}
 
 	/**
@@ -98,6 +99,21 @@ class CrashBeforeInvalidationIT {
 		write.join();
 		// The held command dies with its connection.
 		proxy.resetConnections();
+	}
+
+	private static Map<Object, Object> entry(Map<String, String> environment, long id) {
+		return DirectRedis.template()
+			.opsForHash()
+			.entries(environment.get("CATALOG_CACHE_KEYPREFIX") + ProductCache.FORMAT + id);
+	}
+
+	private static void awaitCacheHit(PackagedService service, long id) {
+		await().atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(200))
+			.until(() -> send(service, "GET", "/products/" + id, null).headers()
+				.firstValue("X-Cache")
+				.orElse("")
+				.equals("HIT"));
 	}
 
 	private static long create(PackagedService service, String name) throws Exception {
