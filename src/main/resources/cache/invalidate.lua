@@ -1,12 +1,25 @@
--- Replaces the entry with a marker ('stale' after a create or update, 'deleted' after a delete)
--- carrying the version just committed, so that a slower reader cannot store an older copy.
--- A marker or entry of the same or a newer version is kept: it is already as fresh.
--- KEYS[1] the key; ARGV[1] version, ARGV[2] state, ARGV[3] TTL in ms. Returns 1 marked, 0 kept.
+-- Replaces the entry with a marker carrying a version, so that a slower reader cannot store an
+-- older copy. Final markers, written after the commit: 'stale' after a create or update,
+-- 'deleted' after a delete. Provisional ones, written inside the transaction before it commits:
+-- 'pending' and 'deleting' (see release.lua for a rollback).
+-- Kept: a newer version, or a final marker of the same version (already as fresh). Replaced: an
+-- entry of the same version (the database may have lost the commit that produced it and
+-- committed that version again), a provisional marker, and anything lookup.lua would drop.
+-- KEYS[1] the key; ARGV[1] version, ARGV[2] state, ARGV[3] TTL in ms, ARGV[4] longest TTL in ms.
+-- Returns 1 marked, 0 kept.
 local key = KEYS[1]
+local version = tonumber(ARGV[1])
 if redis.call('TYPE', key).ok == 'hash' then
-  local current = tonumber(redis.call('HGET', key, 'version'))
-  if current ~= nil and current >= tonumber(ARGV[1]) then
-    return 0
+  local fields = redis.call('HMGET', key, 'state', 'version')
+  local current = tonumber(fields[2])
+  local ttl = redis.call('PTTL', key)
+  if current ~= nil and ttl > 0 and ttl <= tonumber(ARGV[4]) then
+    if current > version then
+      return 0
+    end
+    if current == version and (fields[1] == 'stale' or fields[1] == 'deleted') then
+      return 0
+    end
   end
 end
 redis.call('DEL', key)

@@ -4,14 +4,21 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -23,14 +30,16 @@ import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The Redis side of cache-aside for products. Each product is a hash under
  * {@code <prefix><id>} holding a {@code state} ({@code value}, {@code stale},
  * {@code deleted} or {@code absent}), the product's {@code version} and, for a value, its
  * response {@code json}. All writes are Lua scripts that never replace a newer version
- * with an older one, and an invalidation that Redis could not take is kept and applied
- * before the cache is read again.
+ * with an older one. An invalidation that Redis could not take is kept, its product is
+ * read around the cache, and a background thread applies it as soon as Redis answers.
  */
 @Component
 public class ProductCache {
@@ -43,6 +52,22 @@ public class ProductCache {
 	/** The version of a lookup that found no entry, or no readable version. */
 	public static final long NO_VERSION = -1;
 
+	/**
+	 * Tag of the cached JSON's shape, part of every key: change it whenever
+	 * {@code ProductResponse}'s JSON changes, so that a new release never serves entries
+	 * written by an older one (they expire unread).
+	 */
+	static final String FORMAT = "json1:";
+
+	/**
+	 * Markers must outlive the slowest fill they are there to refuse, and a deletion
+	 * marker keeps a deleted product a cheap 404, however short the entries' TTL.
+	 */
+	static final Duration MIN_MARKER_TTL = Duration.ofMinutes(5);
+
+	/** How often a background attempt to apply kept invalidations is repeated. */
+	private static final long RETRY_MILLIS = 250;
+
 	private static final RedisScript<List> LOOKUP = script("lookup", List.class);
 
 	private static final RedisScript<Long> FILL = script("fill", Long.class);
@@ -50,6 +75,8 @@ public class ProductCache {
 	private static final RedisScript<Long> FILL_ABSENT = script("fill-absent", Long.class);
 
 	private static final RedisScript<Long> INVALIDATE = script("invalidate", Long.class);
+
+	private static final RedisScript<Long> RELEASE = script("release", Long.class);
 
 	private final RedisTemplate<String, byte[]> redis;
 
@@ -59,6 +86,19 @@ public class ProductCache {
 
 	/** Invalidations Redis did not take: product id to the version that must win. */
 	private final Map<Long, Long> pendingInvalidations = new ConcurrentHashMap<>();
+
+	/** Applies kept invalidations off the request threads, one at a time. */
+	private final ScheduledExecutorService applier = Executors.newSingleThreadScheduledExecutor((task) -> {
+		Thread thread = new Thread(task, "cache-invalidations");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	private final AtomicBoolean applyScheduled = new AtomicBoolean();
+
+	private final long markerTtlMillis;
+
+	private final long longestTtlMillis;
 
 	private final Counter hits;
 
@@ -77,6 +117,13 @@ public class ProductCache {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.properties = properties;
+		this.markerTtlMillis = Math.max(properties.ttl().toMillis(), MIN_MARKER_TTL.toMillis());
+		// Anything longer was not written by this service (or by one with other
+		// settings).
+		double jittered = 1 + properties.ttlJitter();
+		this.longestTtlMillis = Math.max(this.markerTtlMillis,
+				Math.round(Math.max(properties.ttl().toMillis(), properties.negativeTtl().toMillis()) * jittered))
+				+ 1000;
 		this.hits = lookups(meters, "hit");
 		this.negativeHits = lookups(meters, "negative_hit");
 		this.misses = lookups(meters, "miss");
@@ -88,6 +135,7 @@ public class ProductCache {
 			.description("Invalidations Redis could not take at once, kept to apply later")
 			.register(meters);
 		meters.gauge("catalog.cache.invalidations_pending", this.pendingInvalidations, Map::size);
+		guard.onRecovery(this::applyPendingSoon);
 	}
 
 	/**
@@ -142,11 +190,12 @@ public class ProductCache {
 	}
 
 	private Lookup read(long id) {
-		if (!this.pendingInvalidations.isEmpty() && !applyPendingInvalidations()) {
-			// Redis may still hold what those invalidations were meant to remove.
+		if (this.pendingInvalidations.containsKey(id)) {
+			// Redis may still hold what that invalidation was meant to remove.
 			return new Lookup(Outcome.BYPASS, NO_VERSION, null);
 		}
-		Optional<List> entry = this.guard.call(() -> this.redis.execute(LOOKUP, List.of(key(id))));
+		Optional<List> entry = this.guard
+			.call(() -> this.redis.execute(LOOKUP, List.of(key(id)), number(this.longestTtlMillis)));
 		if (entry.isEmpty()) {
 			return new Lookup(Outcome.BYPASS, NO_VERSION, null);
 		}
@@ -162,7 +211,11 @@ public class ProductCache {
 		if ("absent".equals(state) || "deleted".equals(state)) {
 			return new Lookup(Outcome.ABSENT, version, null);
 		}
-		return new Lookup(Outcome.MISS, version, null);
+		if ("stale".equals(state)) {
+			return new Lookup(Outcome.MISS, version, null);
+		}
+		// A provisional marker: its version may never be committed.
+		return new Lookup(Outcome.MISS, NO_VERSION, null);
 	}
 
 	/**
@@ -174,7 +227,7 @@ public class ProductCache {
 		}
 		this.guard
 			.call(() -> this.redis.execute(FILL, List.of(key(id)), number(version), json,
-					number(jittered(this.properties.ttl()))))
+					number(jittered(this.properties.ttl())), number(this.longestTtlMillis)))
 			.filter((stored) -> stored < 0)
 			.ifPresent((refused) -> {
 				logger.debug("Refused to cache version {} of product {}: a newer one was committed", version, id);
@@ -189,6 +242,46 @@ public class ProductCache {
 		}
 		this.guard.call(() -> this.redis.execute(FILL_ABSENT, List.of(key(id)),
 				number(jittered(this.properties.negativeTtl()))));
+	}
+
+	/**
+	 * Marks the product as about to change, from inside the transaction that creates or
+	 * updates it, before it commits: should the process die between the commit and
+	 * {@link #invalidate}, the entry it replaces is gone already, and fills of older
+	 * versions are refused. Removed again if the transaction rolls back.
+	 */
+	public void prepareInvalidation(long id, long version) {
+		prepare(id, version, "pending");
+	}
+
+	/**
+	 * Marks the product as about to be deleted, from inside the deleting transaction,
+	 * before it commits; see {@link #prepareInvalidation}.
+	 */
+	public void prepareDeletion(long id) {
+		prepare(id, DELETED, "deleting");
+	}
+
+	private void prepare(long id, long version, String state) {
+		// Inside the transaction: on SQLite every other write waits for this one, so only
+		// a Redis that answered its last command is asked.
+		boolean marked = this.guard
+			.callIfAnswering(() -> this.redis.execute(INVALIDATE, List.of(key(id)), number(version), bytes(state),
+					number(MIN_MARKER_TTL.toMillis()), number(this.longestTtlMillis)))
+			.isPresent();
+		// If Redis did not take it, the invalidation after the commit is kept and applied
+		// later, as without this step.
+		if (marked && TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_ROLLED_BACK) {
+						ProductCache.this.guard.call(() -> ProductCache.this.redis.execute(RELEASE, List.of(key(id)),
+								bytes(state), number(version)));
+					}
+				}
+			});
+		}
 	}
 
 	/**
@@ -213,7 +306,8 @@ public class ProductCache {
 			this.failedInvalidations.increment();
 			// Not a warning per write: the outage itself was reported once by RedisGuard.
 			log(logger.atInfo(), "invalidation_deferred", id)
-				.log("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied before the cache is read again)", id);
+				.log("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied as soon as it answers)", id);
+			applyPendingSoon();
 		}
 	}
 
@@ -221,8 +315,35 @@ public class ProductCache {
 		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
 		return this.guard
 			.call(() -> this.redis.execute(INVALIDATE, List.of(key(id)), number(version), state,
-					number(this.properties.ttl().toMillis())))
+					number(this.markerTtlMillis), number(this.longestTtlMillis)))
 			.isPresent();
+	}
+
+	/**
+	 * Schedules an attempt to apply the kept invalidations, unless one is scheduled:
+	 * after a deferral, and when Redis answers again.
+	 */
+	private void applyPendingSoon() {
+		if (!this.pendingInvalidations.isEmpty() && this.applyScheduled.compareAndSet(false, true)) {
+			try {
+				this.applier.execute(this::applyPendingInBackground);
+			}
+			catch (RejectedExecutionException shuttingDown) {
+				this.applyScheduled.set(false);
+			}
+		}
+	}
+
+	private void applyPendingInBackground() {
+		this.applyScheduled.set(false);
+		if (!applyPendingInvalidations() && this.applyScheduled.compareAndSet(false, true)) {
+			try {
+				this.applier.schedule(this::applyPendingInBackground, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+			}
+			catch (RejectedExecutionException shuttingDown) {
+				this.applyScheduled.set(false);
+			}
+		}
 	}
 
 	private boolean applyPendingInvalidations() {
@@ -243,14 +364,33 @@ public class ProductCache {
 		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
 	}
 
+	/**
+	 * Tries once more to apply what is kept, then names what is lost with this process:
+	 * other instances may serve those products' old versions until their entries expire.
+	 */
+	@PreDestroy
+	void applyPendingBeforeShutdown() {
+		this.applier.shutdownNow();
+		if (this.pendingInvalidations.isEmpty() || applyPendingInvalidations()) {
+			return;
+		}
+		List<Long> lost = new ArrayList<>(this.pendingInvalidations.keySet());
+		logger.warn(
+				"{} cache invalidations could not be applied before shutdown (Redis unavailable); other instances may "
+						+ "serve these products' old versions for up to {}: {}{}",
+				lost.size(), this.properties.ttl(), lost.subList(0, Math.min(lost.size(), 100)),
+				(lost.size() > 100) ? " and " + (lost.size() - 100) + " more" : "");
+	}
+
 	private long jittered(Duration ttl) {
 		double jitter = this.properties.ttlJitter();
 		double factor = 1 + jitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
 		return Math.max(1, Math.round(ttl.toMillis() * factor));
 	}
 
-	private String key(long id) {
-		return this.properties.keyPrefix() + id;
+	/** The Redis key of a product. */
+	public String key(long id) {
+		return this.properties.keyPrefix() + FORMAT + id;
 	}
 
 	private static byte[] number(long value) {

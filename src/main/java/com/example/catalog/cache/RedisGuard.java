@@ -1,6 +1,9 @@
 package com.example.catalog.cache;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -16,8 +19,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs every Redis command behind a circuit breaker and turns any failure into "no
- * answer", so callers fall back to the database. Redis going away and coming back is
- * logged once each, not per request.
+ * answer", so callers fall back to the database. Until a command has succeeded on the
+ * current connection, only one caller at a time waits for Redis; the others skip it at
+ * once. Redis going away and coming back is logged once each, not per request.
  */
 @Component
 public class RedisGuard {
@@ -27,6 +31,19 @@ public class RedisGuard {
 	private final CircuitBreaker breaker;
 
 	private final AtomicBoolean available = new AtomicBoolean(true);
+
+	/**
+	 * Whether the last command succeeded. Until one has, Spring Data Redis creates the
+	 * shared connection under one lock, and a Redis that accepts connections but never
+	 * answers would make every waiter spend its own timeout in turn (50 concurrent
+	 * requests: 15 s for the last one).
+	 */
+	private volatile boolean proven;
+
+	/** Held by the one caller that finds out whether an unproven Redis answers. */
+	private final Semaphore trial = new Semaphore(1);
+
+	private final List<Runnable> recoveryListeners = new CopyOnWriteArrayList<>();
 
 	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory) {
 		this.breaker = CircuitBreaker.of("redis",
@@ -44,6 +61,7 @@ public class RedisGuard {
 		// Dropping it when the breaker opens makes the next probe connect afresh.
 		this.breaker.getEventPublisher().onStateTransition((event) -> {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+				this.proven = false;
 				connectionFactory.resetConnection();
 			}
 		});
@@ -54,10 +72,44 @@ public class RedisGuard {
 	 * failed in any way: refused, timed out, or answered with an error.
 	 */
 	public <T> Optional<T> call(Supplier<T> command) {
+		if (this.proven) {
+			return attempt(command);
+		}
+		if (!this.trial.tryAcquire()) {
+			return Optional.empty();
+		}
+		try {
+			return attempt(command);
+		}
+		finally {
+			this.trial.release();
+		}
+	}
+
+	/**
+	 * Runs a Redis command only if the last one succeeded: for callers that hold
+	 * something others wait for (a database transaction) and must not be the one that
+	 * finds out whether Redis answers. Empty otherwise, as {@link #call}.
+	 */
+	public <T> Optional<T> callIfAnswering(Supplier<T> command) {
+		return this.proven ? attempt(command) : Optional.empty();
+	}
+
+	/**
+	 * Runs the listener (briefly: on whatever thread saw it) each time Redis answers
+	 * again after it failed.
+	 */
+	public void onRecovery(Runnable listener) {
+		this.recoveryListeners.add(listener);
+	}
+
+	private <T> Optional<T> attempt(Supplier<T> command) {
 		try {
 			T result = this.breaker.executeSupplier(command);
+			this.proven = true;
 			if (this.available.compareAndSet(false, true)) {
 				logger.info("Redis is reachable again: caching resumed");
+				this.recoveryListeners.forEach(Runnable::run);
 			}
 			return Optional.ofNullable(result);
 		}
@@ -65,6 +117,7 @@ public class RedisGuard {
 			return Optional.empty();
 		}
 		catch (RuntimeException failure) {
+			this.proven = false;
 			// Any failure of the cache must degrade to the database, whatever its type.
 			if (this.available.compareAndSet(true, false)) {
 				logger.warn("Redis is unavailable ({}): serving from the database without cache until it returns",

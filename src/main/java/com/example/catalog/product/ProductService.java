@@ -21,9 +21,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes: the database transaction commits first,
- * then the cache entry and every cached list page are invalidated, never inside the
- * transaction.
+ * reads the database and fills Redis. Writes: a provisional marker inside the transaction
+ * (so a process that dies after the commit leaves no old entry behind), the commit, then
+ * the final marker and a new generation of the cached list pages.
  */
 @Service
 class ProductService {
@@ -66,6 +66,12 @@ class ProductService {
 			case MISS, BYPASS -> {
 				Loaded loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
 					.orElseThrow(() -> new ProductNotFoundException(id));
+				if (loaded.version() < lookup.version()) {
+					// The load joined started before a write whose marker this lookup saw
+					// (on another instance, which cannot stop this one's loads): read
+					// again.
+					loaded = loadAndCache(id, lookup.outcome()).orElseThrow(() -> new ProductNotFoundException(id));
+				}
 				yield new CachedJson(loaded.json(), loaded.version(), lookup.outcome());
 			}
 		};
@@ -118,8 +124,11 @@ class ProductService {
 	}
 
 	ProductResponse create(ProductRequest request) {
-		ProductResponse created = this.writeTransaction
-			.execute((status) -> ProductResponse.from(this.products.save(request.toProduct())));
+		ProductResponse created = this.writeTransaction.execute((status) -> {
+			Product product = this.products.save(request.toProduct());
+			this.cache.prepareInvalidation(product.getId(), product.getVersion());
+			return ProductResponse.from(product);
+		});
 		afterWrite(created);
 		return created;
 	}
@@ -133,7 +142,9 @@ class ProductService {
 			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
-			return ProductResponse.from(this.products.saveAndFlush(product));
+			Product saved = this.products.saveAndFlush(product);
+			this.cache.prepareInvalidation(id, saved.getVersion());
+			return ProductResponse.from(saved);
 		}));
 		afterWrite(updated);
 		return updated;
@@ -145,6 +156,7 @@ class ProductService {
 			checkPrecondition(product, versionMatches);
 			this.products.delete(product);
 			this.products.flush();
+			this.cache.prepareDeletion(id);
 			return id;
 		}));
 		this.loads.forget(id);

@@ -221,7 +221,7 @@ class CacheConcurrencyTests {
 	}
 
 	private String key(long id) {
-		return this.cacheProperties.keyPrefix() + id;
+		return this.cache.key(id);
 	}
 
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import com.example.catalog.cache.CacheProperties;
+import com.example.catalog.cache.ProductCache;
 import com.example.catalog.support.DatabaseStatements;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
@@ -43,6 +44,9 @@ class ProductApiTests {
 
 	@Autowired
 	private CacheProperties cacheProperties;
+
+	@Autowired
+	private ProductCache cache;
 
 	@Autowired
 	private ProductRepository products;
@@ -413,7 +417,7 @@ class ProductApiTests {
 	}
 
 	private String key(long id) {
-		return this.cacheProperties.keyPrefix() + id;
+		return this.cache.key(id);
 	}
 
 }

@@ -58,6 +58,11 @@ public final class RedisFaultProxy implements AutoCloseable {
 
 	private volatile long latencyNanos;
 
+	// bytes whose appearance in a client's traffic turns the proxy into a blackhole
+	private volatile byte[] holdTrigger;
+
+	private volatile boolean holdTriggered;
+
 	// guarded by this
 	private ServerSocket listener;
 
@@ -121,6 +126,22 @@ public final class RedisFaultProxy implements AutoCloseable {
 	public void blackhole() {
 		ensureListening();
 		setMode(Mode.BLACKHOLE, 0);
+	}
+
+	/**
+	 * Forward until a client sends a command containing {@code text} (a script argument,
+	 * say), then blackhole from that command on: it and everything after are held. Lets a
+	 * test stop the service at an exact point of its conversation with Redis.
+	 */
+	public void holdFrom(String text) {
+		this.holdTriggered = false;
+		this.holdTrigger = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		pass();
+	}
+
+	/** Whether a {@link #holdFrom} trigger was seen. */
+	public boolean holdTriggered() {
+		return this.holdTriggered;
 	}
 
 	/**
@@ -356,6 +377,9 @@ public final class RedisFaultProxy implements AutoCloseable {
 				OutputStream out = to.getOutputStream();
 				while (true) {
 					Chunk chunk = queue.take();
+					if (!toClient) {
+						checkHoldTrigger(chunk);
+					}
 					awaitTurn(chunk, toClient);
 					if (chunk.data == null) {
 						close(false); // peer closed: propagate after pending bytes went
@@ -371,6 +395,15 @@ public final class RedisFaultProxy implements AutoCloseable {
 			}
 			catch (InterruptedException ex) {
 				// closing
+			}
+		}
+
+		private void checkHoldTrigger(Chunk chunk) {
+			byte[] trigger = holdTrigger;
+			if (trigger != null && chunk.data != null && contains(chunk.data, trigger)) {
+				holdTrigger = null;
+				holdTriggered = true;
+				setMode(Mode.BLACKHOLE, 0);
 			}
 		}
 
@@ -442,6 +475,18 @@ public final class RedisFaultProxy implements AutoCloseable {
 			// a test proxy stays quiet
 		});
 		return t;
+	}
+
+	private static boolean contains(byte[] data, byte[] part) {
+		outer: for (int i = 0; i + part.length <= data.length; i++) {
+			for (int j = 0; j < part.length; j++) {
+				if (data[i + j] != part[j]) {
+					continue outer;
+				}
+			}
+			return true;
+		}
+		return false;
 	}
 
 	private static void closeQuietly(AutoCloseable c) {

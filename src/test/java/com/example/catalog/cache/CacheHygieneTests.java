@@ -1,0 +1,139 @@
+package com.example.catalog.cache;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import com.example.catalog.support.DirectRedis;
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the service does with keys it did not write the way it writes them: planted by
+ * someone who can write to Redis, left by an older release, or from commits the database
+ * lost. With a 1 s TTL, so that markers must outlive it on their own.
+ */
+@IntegrationTest
+class CacheHygieneTests {
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry);
+		registry.add("catalog.cache.ttl", () -> "1s");
+	}
+
+	@Autowired
+	private RestTestClient http;
+
+	@Autowired
+	private ProductCache cache;
+
+	@Autowired
+	private CacheProperties properties;
+
+	private final StringRedisTemplate redis = DirectRedis.template();
+
+	@Test
+	void aDeletionMarkerWithoutTtlCannotPinAProduct() {
+		long id = TestProducts.create(this.http, "Pinned", "3.00", 1);
+		this.redis.delete(this.cache.key(id));
+		this.redis.opsForHash()
+			.putAll(this.cache.key(id), Map.of("state", "deleted", "version", Long.toString(Long.MAX_VALUE)));
+
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "Pinned");
+		assertEveryKeyHasABoundedTtl(id);
+	}
+
+	@Test
+	void aMarkerWithAnOverlongTtlCannotBlockFillsBeyondTheMarkerLifetime() {
+		long id = TestProducts.create(this.http, "Blocked", "3.00", 1);
+		this.redis.delete(this.cache.key(id));
+		this.redis.opsForHash().putAll(this.cache.key(id), Map.of("state", "stale", "version", "999999999"));
+		this.redis.expire(this.cache.key(id), Duration.ofDays(3650));
+
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "Blocked");
+		assertThat(this.redis.opsForHash().get(this.cache.key(id), "version")).isNotEqualTo("999999999");
+		assertEveryKeyHasABoundedTtl(id);
+	}
+
+	@Test
+	void malformedEntriesAreAMissAndReplaced() {
+		for (Map<String, String> malformed : new Map[] { Map.of("state", "value", "version", "0"),
+				Map.of("state", "bogus", "version", "5"), Map.of("state", "value", "version", "x", "json", "{}") }) {
+			long id = TestProducts.create(this.http, "Plain", "3.00", 1);
+			this.redis.delete(this.cache.key(id));
+			this.redis.opsForHash().putAll(this.cache.key(id), malformed);
+			this.redis.expire(this.cache.key(id), Duration.ofSeconds(60));
+
+			assertThat(TestProducts.read(this.http, id).getResponseBody()).as("with %s", malformed)
+				.containsEntry("name", "Plain");
+			Object state = this.redis.opsForHash().get(this.cache.key(id), "state");
+			Object json = this.redis.opsForHash().get(this.cache.key(id), "json");
+			assertThat(state).as("state replacing %s", malformed).isIn("value", null);
+			if (state != null) {
+				assertThat((String) json).as("json replacing %s", malformed).contains("\"name\":\"Plain\"");
+			}
+		}
+		long id = TestProducts.create(this.http, "String", "3.00", 1);
+		this.redis.opsForValue().set(this.cache.key(id), "garbage");
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "String");
+	}
+
+	@Test
+	void anEntryOfARepeatedVersionIsReplacedByTheWriteThatRepeatsIt() {
+		long id = TestProducts.create(this.http, "Restored", "5.00", 1);
+		// An entry of version 1 from a commit that the database lost (a restore, say).
+		this.redis.delete(this.cache.key(id));
+		this.redis.opsForHash()
+			.putAll(this.cache.key(id), Map.of("state", "value", "version", "1", "json",
+					"{\"id\":%d,\"name\":\"Lost commit\",\"version\":1}".formatted(id)));
+		this.redis.expire(this.cache.key(id), Duration.ofSeconds(60));
+
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 6.00}""").exchange().expectStatus().isOk();
+
+		Map<String, Object> read = TestProducts.read(this.http, id).getResponseBody();
+		assertThat(read).containsEntry("name", "Restored").containsEntry("version", 1);
+	}
+
+	@Test
+	void markersLiveForMinutesEvenWithAOneSecondTtl() {
+		long id = TestProducts.create(this.http, "Short", "3.00", 1);
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 4.00}""").exchange().expectStatus().isOk();
+
+		assertThat(this.redis.opsForHash().get(this.cache.key(id), "state")).isEqualTo("stale");
+		assertThat(this.redis.getExpire(this.cache.key(id), TimeUnit.SECONDS)).isGreaterThanOrEqualTo(240);
+	}
+
+	@Test
+	void keysCarryTheCachedFormatSoAnOlderReleasesEntriesAreNotServed() {
+		long id = TestProducts.create(this.http, "Shaped", "3.00", 1);
+		String untagged = this.properties.keyPrefix() + id;
+		assertThat(this.cache.key(id)).startsWith(this.properties.keyPrefix()).isNotEqualTo(untagged);
+		this.redis.opsForHash()
+			.putAll(untagged, Map.of("state", "value", "version", "0", "json", "{\"old\":\"shape\"}"));
+		this.redis.expire(untagged, Duration.ofSeconds(60));
+
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "Shaped");
+	}
+
+	private void assertEveryKeyHasABoundedTtl(long id) {
+		long ttl = this.redis.getExpire(this.cache.key(id), TimeUnit.SECONDS);
+		// -2: gone (a 1 s entry may already have expired); never -1 (no TTL).
+		assertThat(ttl).isNotEqualTo(-1L).isLessThanOrEqualTo(600);
+	}
+
+}

@@ -1,0 +1,100 @@
+package com.example.catalog.cache;
+
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.RedisTopology;
+import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The service on a Redis Cluster of three masters started by the test: every script
+ * touches one key, so it runs on the node that owns the key's slot; when that slot moves
+ * to another node (resharding), reads and writes stay correct.
+ */
+@IntegrationTest
+class ClusterTests {
+
+	private static final RedisTopology topology = RedisTopology.cluster();
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry, "127.0.0.1", topology.serverPorts().get(0));
+		TestEnvironment.relaxRedisTimeouts(registry);
+		registry.add("spring.data.redis.cluster.nodes", () -> RedisTopology.addresses(topology.serverPorts()));
+	}
+
+	@Autowired
+	private RestTestClient http;
+
+	@Autowired
+	private ProductCache cache;
+
+	@AfterAll
+	static void stopTopology() {
+		topology.close();
+	}
+
+	@Test
+	void cachesInvalidatesAndFollowsAKeyWhoseSlotMovesToAnotherNode() {
+		long id = TestProducts.create(this.http, "Clustered", "8.00", 1);
+		TestProducts.read(this.http, id);
+		TestProducts.awaitCacheHit(this.http, id);
+		update(id, "{\"price\": 9.00}");
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
+		TestProducts.awaitCacheHit(this.http, id);
+
+		moveSlotOf(this.cache.key(id));
+
+		TestProducts.awaitCacheHit(this.http, id);
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
+		update(id, "{\"price\": 10.00}");
+		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 2);
+		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
+		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+	}
+
+	/** Moves the key's slot, with its keys, to another master, as resharding does. */
+	private static void moveSlotOf(String key) {
+		List<Integer> ports = topology.serverPorts();
+		String slot = RedisTopology.cli(ports.get(0), "CLUSTER", "KEYSLOT", key).trim();
+		int source = ports.stream()
+			.filter((port) -> RedisTopology.cli(port, "CLUSTER", "COUNTKEYSINSLOT", slot).trim().equals("1"))
+			.findFirst()
+			.orElseThrow();
+		int target = ports.stream().filter((port) -> port != source).findFirst().orElseThrow();
+		String sourceId = RedisTopology.cli(source, "CLUSTER", "MYID").trim();
+		String targetId = RedisTopology.cli(target, "CLUSTER", "MYID").trim();
+		RedisTopology.cli(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", sourceId);
+		RedisTopology.cli(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", targetId);
+		String moved = RedisTopology.cli(source, "MIGRATE", "127.0.0.1", Integer.toString(target), "", "0", "5000",
+				"KEYS", key);
+		assertThat(moved.trim()).isEqualTo("OK");
+		for (int port : ports) {
+			RedisTopology.cli(port, "CLUSTER", "SETSLOT", slot, "NODE", targetId);
+		}
+		assertThat(RedisTopology.cli(target, "CLUSTER", "COUNTKEYSINSLOT", slot).trim()).isEqualTo("1");
+	}
+
+	private void update(long id, String body) {
+		this.http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.exchange()
+			.expectStatus()
+			.isOk();
+	}
+
+}

@@ -1,0 +1,95 @@
+package com.example.catalog.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The jar {@code ./mvnw verify} just built, run as a process of its own so that a test
+ * can kill it with SIGKILL.
+ */
+public final class PackagedService implements AutoCloseable {
+
+	private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+	private final Process process;
+
+	private final int port;
+
+	private PackagedService(Process process, int port) {
+		this.process = process;
+		this.port = port;
+	}
+
+	/**
+	 * Starts the jar with these environment variables and waits until {@code /health}
+	 * answers; its output goes to {@code log}.
+	 */
+	public static PackagedService start(Map<String, String> environment, Path log) throws Exception {
+		int port = freePort();
+		ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-jar", jar().toString());
+		builder.environment().putAll(environment);
+		builder.environment().put("API_PORT", Integer.toString(port));
+		builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+		PackagedService service = new PackagedService(builder.start(), port);
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+		while (System.nanoTime() < deadline) {
+			if (!service.process.isAlive()) {
+				throw new IllegalStateException("The service exited; see " + log);
+			}
+			try {
+				if (service.send(HttpRequest.newBuilder(service.uri("/health"))).statusCode() == 200) {
+					return service;
+				}
+			}
+			catch (IOException notYet) {
+				Thread.sleep(200);
+			}
+		}
+		service.kill();
+		throw new IllegalStateException("The service did not answer /health within 180 s; see " + log);
+	}
+
+	public URI uri(String path) {
+		return URI.create("http://127.0.0.1:" + this.port + path);
+	}
+
+	public HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+		return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/** SIGKILL: no shutdown hook, no graceful anything. */
+	public void kill() throws InterruptedException {
+		this.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+	}
+
+	@Override
+	public void close() throws InterruptedException {
+		kill();
+	}
+
+	private static Path jar() throws IOException {
+		try (Stream<Path> files = Files.list(Path.of("target"))) {
+			return files.filter((file) -> file.getFileName().toString().matches("product-catalog-.*\\.jar"))
+				.findFirst()
+				.orElseThrow(() -> new IllegalStateException("No packaged jar in target/: run ./mvnw verify"));
+		}
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+}

@@ -1,0 +1,190 @@
+package com.example.catalog.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Redis topologies started from {@code redis-server} on free ports, for the tests of
+ * Sentinel and Cluster: everything started here stops with {@link #close()} (and with the
+ * JVM).
+ */
+public final class RedisTopology implements AutoCloseable {
+
+	/** The name the sentinels monitor the master under. */
+	public static final String MASTER_NAME = "catalog";
+
+	private final List<Node> nodes = new ArrayList<>();
+
+	private final Path folder;
+
+	private RedisTopology() {
+		try {
+			this.folder = Files.createTempDirectory("catalog-topology-");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * One master, one replica and three sentinels (quorum 2) that call the master down
+	 * after 1 s.
+	 */
+	public static RedisTopology sentinel() {
+		RedisTopology topology = new RedisTopology();
+		try {
+			Node master = topology.server("master");
+			topology.server("replica", "--replicaof", "127.0.0.1", Integer.toString(master.port()));
+			for (int i = 0; i < 3; i++) {
+				int port = TestRedis.freePort();
+				Path config = topology.folder.resolve("sentinel-" + i + ".conf");
+				Files.writeString(config,
+						String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + topology.folder,
+								"sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
+								"sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
+								"sentinel failover-timeout " + MASTER_NAME + " 3000", ""));
+				topology.start("sentinel-" + i, port, List.of(config.toString(), "--sentinel"));
+			}
+			// Fail-over needs the sentinels to know each other and the replica.
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+				String state = cli(topology.sentinelPorts().get(0), "SENTINEL", "MASTER", MASTER_NAME);
+				return state.contains("num-other-sentinels\n2") && state.contains("num-slaves\n1")
+						&& cli(master.port(), "INFO", "replication").contains("state=online");
+			});
+			return topology;
+		}
+		catch (RuntimeException | IOException ex) {
+			topology.close();
+			throw (ex instanceof IOException io) ? new UncheckedIOException(io) : (RuntimeException) ex;
+		}
+	}
+
+	/** Three masters in one Cluster, no replicas. */
+	public static RedisTopology cluster() {
+		RedisTopology topology = new RedisTopology();
+		try {
+			List<String> addresses = new ArrayList<>();
+			for (int i = 0; i < 3; i++) {
+				Node node = topology.server("cluster-" + i, "--cluster-enabled", "yes", "--cluster-config-file",
+						topology.folder.resolve("nodes-" + i + ".conf").toString(), "--cluster-node-timeout", "2000");
+				addresses.add("127.0.0.1:" + node.port());
+			}
+			List<String> create = new ArrayList<>(List.of("--cluster", "create"));
+			create.addAll(addresses);
+			create.add("--cluster-yes");
+			cli(0, create.toArray(String[]::new));
+			await().atMost(Duration.ofSeconds(30))
+				.pollInterval(Duration.ofMillis(250))
+				.until(() -> topology.nodes.stream()
+					.allMatch((node) -> cli(node.port(), "CLUSTER", "INFO").contains("cluster_state:ok")));
+			return topology;
+		}
+		catch (RuntimeException ex) {
+			topology.close();
+			throw ex;
+		}
+	}
+
+	/** Ports of the data nodes (master first for Sentinel), not of the sentinels. */
+	public List<Integer> serverPorts() {
+		return this.nodes.stream().filter((node) -> !node.name().startsWith("sentinel")).map(Node::port).toList();
+	}
+
+	public List<Integer> sentinelPorts() {
+		return this.nodes.stream().filter((node) -> node.name().startsWith("sentinel")).map(Node::port).toList();
+	}
+
+	/** {@code 127.0.0.1:port,...} of the given ports. */
+	public static String addresses(List<Integer> ports) {
+		return ports.stream().map((port) -> "127.0.0.1:" + port).collect(Collectors.joining(","));
+	}
+
+	/** The port of the node the sentinels call master now. */
+	public int currentMasterPort() {
+		String[] address = cli(sentinelPorts().get(0), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME).split("\n");
+		return Integer.parseInt(address[1].trim());
+	}
+
+	/** Kills the data node on this port with SIGKILL, as a crashed host would vanish. */
+	public void kill(int port) {
+		for (Node node : this.nodes) {
+			if (node.port() == port) {
+				node.process().destroyForcibly();
+			}
+		}
+	}
+
+	/** Runs redis-cli against a port (0: no -p) and returns what it printed. */
+	public static String cli(int port, String... arguments) {
+		List<String> command = new ArrayList<>(List.of("redis-cli"));
+		if (port > 0) {
+			command.addAll(List.of("-p", Integer.toString(port)));
+		}
+		command.addAll(List.of(arguments));
+		try {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			process.waitFor(30, TimeUnit.SECONDS);
+			return output;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	@Override
+	public void close() {
+		for (Node node : this.nodes) {
+			node.process().destroyForcibly();
+		}
+	}
+
+	private Node server(String name, String... arguments) {
+		int port = TestRedis.freePort();
+		List<String> command = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no", "--dir", this.folder.toString()));
+		command.addAll(List.of(arguments));
+		return start(name, port, command);
+	}
+
+	private Node start(String name, int port, List<String> arguments) {
+		List<String> command = new ArrayList<>(List.of(TestRedis.findOnPath("redis-server").toString()));
+		command.addAll(arguments);
+		try {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(this.folder.resolve(name + ".log").toFile())
+				.start();
+			Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "redis-topology-stop"));
+			Node node = new Node(name, port, process);
+			this.nodes.add(node);
+			await().atMost(Duration.ofSeconds(10))
+				.pollInterval(Duration.ofMillis(100))
+				.until(() -> cli(port, "PING").contains("PONG") || !process.isAlive());
+			if (!process.isAlive()) {
+				throw new IllegalStateException(name + " did not start; see " + this.folder.resolve(name + ".log"));
+			}
+			return node;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private record Node(String name, int port, Process process) {
+	}
+
+}
