@@ -72,15 +72,12 @@ class LogFormatIT {
 	private long runAndReadTwice(Path folder, Path log, Map<String, String> environment) throws Exception {
 		int port = freePort();
 		// A key prefix of its own: the shared test Redis may hold entries for the same
-		// ids
-		// from another test's service.
+		// ids from another test's service.
 		ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-Dcatalog.cache.key-prefix=log-format-" + UUID.randomUUID() + ":product:", "-jar", jar().toString());
 		builder.environment().remove("LOG_FORMAT");
 		builder.environment().put("API_PORT", Integer.toString(port));
 		builder.environment().put("MANAGEMENT_PORT", "0");
-		// Other tests' jars share the test Redis and number their products from 1 too.
-		builder.environment().put("CATALOG_CACHE_KEYPREFIX", "test-" + UUID.randomUUID() + ":product:");
 		builder.environment().put("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"));
 		builder.environment().put("REDIS_HOST", TestRedis.host());
 		builder.environment().put("REDIS_PORT", Integer.toString(TestRedis.port()));
