@@ -17,7 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 NEWMAN_VERSION="6.2.2"
 NEWMAN_DIR="${NEWMAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/product-catalog/newman-$NEWMAN_VERSION}"
-API_KEY_FOR_RUN="postman-$RANDOM$RANDOM"
+# The service refuses keys shorter than 16 characters.
+API_KEY_FOR_RUN="postman-$(date +%s%N)"
 
 log() { printf '[postman] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
@@ -78,6 +79,8 @@ fi
 redis_port="$(free_port)"
 api_port="$(free_port)"
 while [ "$api_port" = "$redis_port" ]; do api_port="$(free_port)"; done
+management_port="$(free_port)"
+while [ "$management_port" = "$redis_port" ] || [ "$management_port" = "$api_port" ]; do management_port="$(free_port)"; done
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --loglevel warning \
   >"$TMP/redis.log" 2>&1 &
@@ -89,12 +92,12 @@ done
 redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG || die "redis-server did not start: $(cat "$TMP/redis.log")"
 
 log "starting $jar on port $api_port (Redis on $redis_port, SQLite in $TMP)"
-env -u LOG_FORMAT -u SEED_DEMO_DATA API_PORT="$api_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
+env -u LOG_FORMAT -u SEED_DEMO_DATA API_PORT="$api_port" MANAGEMENT_PORT="$management_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
   DATABASE_URL="jdbc:sqlite:$TMP/data/catalog.db" API_KEY="$API_KEY_FOR_RUN" \
   java -jar "$jar" >"$TMP/service.log" 2>&1 &
 PIDS+=("$!")
 service_pid="$!"
-deadline=$((SECONDS + 120))
+deadline=$((SECONDS + 300))
 until curl -fsS -m 2 "http://127.0.0.1:$api_port/health" >/dev/null 2>&1; do
   if ! kill -0 "$service_pid" 2>/dev/null; then
     tail -n 40 "$TMP/service.log" >&2
@@ -102,7 +105,7 @@ until curl -fsS -m 2 "http://127.0.0.1:$api_port/health" >/dev/null 2>&1; do
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     tail -n 40 "$TMP/service.log" >&2
-    die "the service did not answer /health within 120 s"
+    die "the service did not answer /health within 300 s"
   fi
   sleep 0.5
 done
