@@ -186,6 +186,18 @@ bench_seed() {
 	[ "$(wc -l <"$out")" -eq "$count" ] || die "seeding: could not read the ids back (see $BENCH_TMP/seed.out)"
 }
 
+# bench_fill_cache API_PORT COUNT: GETs ids 1..COUNT once over one keep-alive curl, which loads
+# them all into Redis, and logs the statuses it got.
+bench_fill_cache() {
+	local cfg="$BENCH_TMP/fill.curl" i
+	: >"$cfg"
+	for i in $(seq 1 "$2"); do
+		printf 'url = "http://127.0.0.1:%s/products/%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 10\n' "$1" "$i" >>"$cfg"
+		if [ "$i" -lt "$2" ]; then printf 'next\n' >>"$cfg"; fi
+	done
+	log "fill: $(curl -s -K "$cfg" | sort | uniq -c | tr -s ' \n' ' ')(count status)"
+}
+
 # bench_wrk_field FILE KEY: the value of KEY=... on the RESULT line that bench/wrk/*.lua print.
 bench_wrk_field() { sed -n "s/^RESULT .*\b$2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 

@@ -88,17 +88,6 @@ measure() {
 	log "$1: CPU of others $(cat "$T/cpu-$1.txt")"
 }
 
-# fill_cache PORT: GET every id once over one keep-alive connection (loads them all into Redis)
-fill_cache() {
-	local cfg="$T/fill.curl" i
-	: >"$cfg"
-	for i in $(seq 1 "$N"); do
-		printf 'url = "http://127.0.0.1:%s/products/%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 10\n' "$1" "$i" >>"$cfg"
-		if [ "$i" -lt "$N" ]; then printf 'next\n' >>"$cfg"; fi
-	done
-	log "fill: $(curl -s -K "$cfg" | sort | uniq -c | tr -s ' \n' ' ')(count status)"
-}
-
 # x_cache PORT ID: the X-Cache header of GET /products/ID
 x_cache() { curl -s -m 5 -D- -o /dev/null "http://127.0.0.1:$1/products/$2" | tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: *//p'; }
 
@@ -120,7 +109,7 @@ bench_start_redis "$REDIS_PORT"
 bench_start_app "$JAR" "$PORT_B" "$REDIS_PORT" "$DB" "$T/app-B.log"
 APP_B="$APP_PID"
 log "B: warm-up: fill the cache, rehearsal outage of ${REHEARSE_S} s (not measured)"
-fill_cache "$PORT_B"
+bench_fill_cache "$PORT_B" "$N"
 bench_kill9 "$REDIS_PID"
 measure B-warmup-rehearsal-down "$PORT_B" "$REHEARSE_S"
 bench_start_redis "$REDIS_PORT"
@@ -130,7 +119,7 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 log "B: warm-up: caching back after the rehearsal; fill the cache, ${WARM_B_S} s with Redis up"
-fill_cache "$PORT_B"
+bench_fill_cache "$PORT_B" "$N"
 measure B-warmup "$PORT_B" "$WARM_B_S"
 log "B: X-Cache of /products/1: $(x_cache "$PORT_B" 1) (expected HIT)"
 

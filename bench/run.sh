@@ -66,17 +66,6 @@ run_wrk() {
 	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-8)"
 }
 
-# fill_cache PORT: GET every id once over one keep-alive connection (loads them into Redis)
-fill_cache() {
-	local cfg="$T/fill.curl" i
-	: >"$cfg"
-	for i in $(seq 1 "$N"); do
-		printf 'url = "http://127.0.0.1:%s/products/%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 10\n' "$1" "$i" >>"$cfg"
-		if [ "$i" -lt "$N" ]; then printf 'next\n' >>"$cfg"; fi
-	done
-	log "fill: $(curl -s -K "$cfg" | sort | uniq -c | tr -s ' \n' ' ')(count status)"
-}
-
 status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }
 
 # ------------------------------------------------------------------------------ set-up
@@ -94,7 +83,7 @@ HAS_LIST=0
 PAGES=$(( (N + 19) / 20 ))
 log "ceiling: $CEILING/actuator/info; list endpoint: $([ "$HAS_LIST" = 1 ] && echo yes || echo 'not in this build')"
 
-fill_cache "$PORT_S"
+bench_fill_cache "$PORT_S" "$N"
 log "warm-up ${WARM_S} s of each of S (hits), D (database) and the ceiling (not measured)"
 run_wrk warm-b "http://127.0.0.1:$PORT_S" get-random.lua "$WARM_S" 1 "$N" warm-b
 run_wrk warm-c "http://127.0.0.1:$PORT_D" get-random.lua "$WARM_S" 1 "$N" warm-c
