@@ -67,6 +67,7 @@ public class ProductPageCache {
 		this.misses = lookups(meters, "miss");
 		this.bypasses = lookups(meters, "bypass");
 		meters.gauge("catalog.page_cache.generation_increments_pending", this.pendingIncrements, AtomicLong::get);
+		guard.onRecovery(this::applyPendingIncrements);
 	}
 
 	/**
@@ -133,16 +134,8 @@ public class ProductPageCache {
 
 	/** The current generation, or empty when the page cache must not be used now. */
 	private OptionalLong generation() {
-		long pending = this.pendingIncrements.get();
-		if (pending > 0) {
-			if (!increment()) {
-				return OptionalLong.empty();
-			}
-			// One increment after the missed ones covers them all; one missed meanwhile
-			// stays pending for the next read.
-			if (this.pendingIncrements.compareAndSet(pending, 0)) {
-				logger.atInfo().addKeyValue("outcome", "invalidated").log("PAGE CACHE INVALIDATED (deferred)");
-			}
+		if (!applyPendingIncrements()) {
+			return OptionalLong.empty();
 		}
 		String key = this.prefix + "generation";
 		Optional<byte[]> current = this.guard.call(() -> this.redis.opsForValue().get(key));
@@ -160,6 +153,28 @@ public class ProductPageCache {
 		this.guard.call(() -> this.redis.opsForValue()
 			.setIfAbsent(key, Long.toString(start).getBytes(StandardCharsets.US_ASCII)));
 		return number(this.guard.call(() -> this.redis.opsForValue().get(key)));
+	}
+
+	/**
+	 * Applies the increments Redis could not take, if any: before a page is read, and as
+	 * soon as Redis answers again, since other instances read the generation from Redis
+	 * and this one may serve no list read for a long time. False if some are still
+	 * pending.
+	 */
+	private boolean applyPendingIncrements() {
+		long pending = this.pendingIncrements.get();
+		if (pending == 0) {
+			return true;
+		}
+		if (!increment()) {
+			return false;
+		}
+		// One increment after the missed ones covers them all; one missed meanwhile
+		// stays pending for the next attempt.
+		if (this.pendingIncrements.compareAndSet(pending, 0)) {
+			logger.atInfo().addKeyValue("outcome", "invalidated").log("PAGE CACHE INVALIDATED (deferred)");
+		}
+		return true;
 	}
 
 	private boolean increment() {

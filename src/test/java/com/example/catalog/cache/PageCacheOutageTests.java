@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.support.DirectRedis;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
@@ -42,6 +43,9 @@ class PageCacheOutageTests {
 	@Autowired
 	private RestTestClient http;
 
+	@Autowired
+	private CacheProperties cache;
+
 	@AfterEach
 	void redisComesBack() {
 		proxy.pass();
@@ -68,6 +72,28 @@ class PageCacheOutageTests {
 
 		// Every answer from here on has the new price; caching resumes.
 		awaitPage(query, "HIT", 65.0);
+	}
+
+	@Test
+	void anInstanceThatServesNoListReadsAppliesItsDeferredIncrementWhenRedisReturns() throws InterruptedException {
+		String query = "q=" + token();
+		long id = TestProducts.create(this.http, "Kettle " + query.substring(2), "30.00", 1);
+		awaitPage(query, "HIT", 30.0);
+		String generationKey = this.cache.keyPrefix() + "generation";
+		String before = DirectRedis.template().opsForValue().get(generationKey);
+		proxy.refuse();
+
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 25.00}""").exchange().expectStatus().isOk();
+		proxy.pass();
+
+		// No list read on this instance from here: other instances read the generation
+		// from Redis, so it must move without one.
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (before.equals(DirectRedis.template().opsForValue().get(generationKey))) {
+			assertThat(System.nanoTime()).as("generation moved within 10 s of Redis's return").isLessThan(deadline);
+			Thread.sleep(100);
+		}
 	}
 
 	@Test
