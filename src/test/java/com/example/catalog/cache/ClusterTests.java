@@ -11,7 +11,6 @@ import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -51,7 +50,7 @@ class ClusterTests {
 		long id = TestProducts.create(this.http, "Clustered", "8.00", 1);
 		TestProducts.read(this.http, id);
 		TestProducts.awaitCacheHit(this.http, id);
-		update(id, "{\"price\": 9.00}");
+		TestProducts.update(this.http, id, "{\"price\": 9.00}");
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
 		TestProducts.awaitCacheHit(this.http, id);
 
@@ -59,7 +58,7 @@ class ClusterTests {
 
 		TestProducts.awaitCacheHit(this.http, id);
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
-		update(id, "{\"price\": 10.00}");
+		TestProducts.update(this.http, id, "{\"price\": 10.00}");
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 2);
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
@@ -85,16 +84,6 @@ class ClusterTests {
 			RedisTopology.cli(port, "CLUSTER", "SETSLOT", slot, "NODE", targetId);
 		}
 		assertThat(RedisTopology.cli(target, "CLUSTER", "COUNTKEYSINSLOT", slot).trim()).isEqualTo("1");
-	}
-
-	private void update(long id, String body) {
-		this.http.put()
-			.uri("/products/{id}", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.body(body)
-			.exchange()
-			.expectStatus()
-			.isOk();
 	}
 
 }

@@ -66,8 +66,8 @@ class PageCacheOutageTests {
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 65.00}""").exchange().expectStatus().isOk();
 		// The page of 70.00 is still in Redis, out of the service's reach.
-		assertThat(price(list(query))).isEqualTo(65.0);
-		assertThat(list(query).getResponseHeaders().getFirst("X-Cache")).isEqualTo("BYPASS");
+		assertThat(price(TestProducts.list(this.http, query))).isEqualTo(65.0);
+		assertThat(TestProducts.list(this.http, query).getResponseHeaders().getFirst("X-Cache")).isEqualTo("BYPASS");
 		proxy.pass();
 
 		// Every answer from here on has the new price; caching resumes.
@@ -103,7 +103,7 @@ class PageCacheOutageTests {
 		proxy.blackhole();
 
 		for (int i = 0; i < 3; i++) {
-			EntityExchangeResult<Map<String, Object>> page = list(query);
+			EntityExchangeResult<Map<String, Object>> page = TestProducts.list(this.http, query);
 			assertThat(page.getResponseHeaders().getFirst("X-Cache")).isEqualTo("BYPASS");
 			assertThat(price(page)).isEqualTo(15.0);
 		}
@@ -114,7 +114,7 @@ class PageCacheOutageTests {
 	private void awaitPage(String query, String cache, double price) throws InterruptedException {
 		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 		while (true) {
-			EntityExchangeResult<Map<String, Object>> page = list(query);
+			EntityExchangeResult<Map<String, Object>> page = TestProducts.list(this.http, query);
 			assertThat(price(page)).isEqualTo(price);
 			if (cache.equals(page.getResponseHeaders().getFirst("X-Cache"))) {
 				return;
@@ -122,16 +122,6 @@ class PageCacheOutageTests {
 			assertThat(System.nanoTime()).as("X-Cache " + cache + " within 10 s").isLessThan(deadline);
 			Thread.sleep(100);
 		}
-	}
-
-	private EntityExchangeResult<Map<String, Object>> list(String query) {
-		return this.http.get()
-			.uri("/products?" + query)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(TestProducts.JSON_OBJECT)
-			.returnResult();
 	}
 
 	@SuppressWarnings("unchecked")

@@ -94,7 +94,7 @@ class PendingInvalidationTests {
 		TestProducts.read(this.http, id);
 		TestProducts.awaitCacheHit(this.http, id);
 		proxy.refuse();
-		update(id, "{\"price\": 8.00}");
+		TestProducts.update(this.http, id, "{\"price\": 8.00}");
 		assertThat(this.redis.opsForHash().get(this.cache.key(id), "state")).isEqualTo("value");
 
 		proxy.pass();
@@ -186,16 +186,6 @@ class PendingInvalidationTests {
 
 	private HttpRequest get(long id) {
 		return HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/products/" + id)).build();
-	}
-
-	private void update(long id, String body) {
-		this.http.put()
-			.uri("/products/{id}", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.body(body)
-			.exchange()
-			.expectStatus()
-			.isOk();
 	}
 
 }

@@ -64,7 +64,8 @@ class ProductListTests {
 			TestProducts.create(this.http, "Item " + i + " " + this.token, i + ".00", i);
 		}
 
-		EntityExchangeResult<Map<String, Object>> result = list("q=" + this.token + "&size=2&page=1");
+		EntityExchangeResult<Map<String, Object>> result = TestProducts.list(this.http,
+				"q=" + this.token + "&size=2&page=1");
 
 		Map<String, Object> body = result.getResponseBody();
 		assertThat(body).containsEntry("page", 1)
@@ -86,7 +87,8 @@ class ProductListTests {
 		long second = TestProducts.create(this.http, "Mug " + this.token, "6.00", 1);
 		TestProducts.create(this.http, "Mug " + this.token + " large", "7.00", 1);
 
-		Map<String, Object> body = list("name=mUG " + this.token.toUpperCase()).getResponseBody();
+		Map<String, Object> body = TestProducts.list(this.http, "name=mUG " + this.token.toUpperCase())
+			.getResponseBody();
 
 		assertThat(ids(body)).containsExactly(first, second);
 		assertThat(body).containsEntry("total_items", 2);
@@ -99,11 +101,12 @@ class ProductListTests {
 		TestProducts.create(this.http, "Plate " + this.token, "4.00", 1);
 		TestProducts.create(this.http, "50% off " + this.token, "1.00", 1);
 
-		assertThat(names(list("q=Cup&min_price=0&sort=name&in_stock=true").getResponseBody()))
+		assertThat(names(TestProducts.list(this.http, "q=Cup&min_price=0&sort=name&in_stock=true").getResponseBody()))
 			.contains("Blue CUP " + this.token, "cupboard " + this.token)
 			.doesNotContain("Plate " + this.token);
-		assertThat(names(list("q=0% off " + this.token).getResponseBody())).containsExactly("50% off " + this.token);
-		assertThat(list("q=_" + this.token).getResponseBody()).containsEntry("total_items", 0);
+		assertThat(names(TestProducts.list(this.http, "q=0% off " + this.token).getResponseBody()))
+			.containsExactly("50% off " + this.token);
+		assertThat(TestProducts.list(this.http, "q=_" + this.token).getResponseBody()).containsEntry("total_items", 0);
 	}
 
 	@Test
@@ -113,11 +116,12 @@ class ProductListTests {
 		TestProducts.create(this.http, "Upper " + this.token, "20.00", 0);
 		TestProducts.create(this.http, "Dear " + this.token, "20.01", 5);
 
-		assertThat(names(list("q=" + this.token + "&min_price=10&max_price=20.00").getResponseBody()))
+		assertThat(names(
+				TestProducts.list(this.http, "q=" + this.token + "&min_price=10&max_price=20.00").getResponseBody()))
 			.containsExactly("Middle " + this.token, "Upper " + this.token);
-		assertThat(names(list("q=" + this.token + "&in_stock=true").getResponseBody()))
+		assertThat(names(TestProducts.list(this.http, "q=" + this.token + "&in_stock=true").getResponseBody()))
 			.containsExactly("Middle " + this.token, "Dear " + this.token);
-		assertThat(names(list("q=" + this.token + "&in_stock=false").getResponseBody()))
+		assertThat(names(TestProducts.list(this.http, "q=" + this.token + "&in_stock=false").getResponseBody()))
 			.containsExactly("Cheap " + this.token, "Upper " + this.token);
 	}
 
@@ -128,15 +132,18 @@ class ProductListTests {
 		long a2 = TestProducts.create(this.http, "a " + this.token, "1.00", 1);
 		String q = "q=" + this.token;
 
-		assertThat(ids(list(q + "&sort=name").getResponseBody())).containsExactly(a1, a2, b);
-		assertThat(ids(list(q + "&sort=-name").getResponseBody())).containsExactly(b, a2, a1);
-		assertThat(ids(list(q + "&sort=name,desc").getResponseBody())).containsExactly(b, a2, a1);
-		assertThat(ids(list(q + "&sort=price").getResponseBody())).containsExactly(a2, b, a1);
-		assertThat(ids(list(q + "&sort=-price").getResponseBody())).containsExactly(a1, b, a2);
-		assertThat(ids(list(q + "&sort=created_at").getResponseBody())).containsExactly(b, a1, a2);
-		assertThat(ids(list(q + "&sort=-updated_at").getResponseBody())).containsExactly(a2, a1, b);
-		assertThat(ids(list(q + "&sort=-id").getResponseBody())).containsExactly(a2, a1, b);
-		assertThat(ids(list(q).getResponseBody())).containsExactly(b, a1, a2);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=name").getResponseBody())).containsExactly(a1, a2, b);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=-name").getResponseBody())).containsExactly(b, a2, a1);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=name,desc").getResponseBody())).containsExactly(b, a2,
+				a1);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=price").getResponseBody())).containsExactly(a2, b, a1);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=-price").getResponseBody())).containsExactly(a1, b, a2);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=created_at").getResponseBody())).containsExactly(b, a1,
+				a2);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=-updated_at").getResponseBody())).containsExactly(a2, a1,
+				b);
+		assertThat(ids(TestProducts.list(this.http, q + "&sort=-id").getResponseBody())).containsExactly(a2, a1, b);
+		assertThat(ids(TestProducts.list(this.http, q).getResponseBody())).containsExactly(b, a1, a2);
 	}
 
 	@ParameterizedTest
@@ -230,7 +237,7 @@ class ProductListTests {
 		assertPrices(q, "MISS", 99.99);
 
 		long other = TestProducts.create(this.http, "Lamp " + this.token, "5.00", 1);
-		assertThat(ids(list(q).getResponseBody())).containsExactly(id, other);
+		assertThat(ids(TestProducts.list(this.http, q).getResponseBody())).containsExactly(id, other);
 
 		this.http.patch()
 			.uri("/products/{id}", other)
@@ -242,7 +249,7 @@ class ProductListTests {
 		assertPrices(q, "MISS", 99.99, 6.0);
 
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
-		assertThat(ids(list(q).getResponseBody())).containsExactly(other);
+		assertThat(ids(TestProducts.list(this.http, q).getResponseBody())).containsExactly(other);
 	}
 
 	/**
@@ -269,20 +276,10 @@ class ProductListTests {
 	}
 
 	private void assertPrices(String query, String cache, double... prices) {
-		EntityExchangeResult<Map<String, Object>> result = list(query);
+		EntityExchangeResult<Map<String, Object>> result = TestProducts.list(this.http, query);
 		assertThat(result.getResponseHeaders().getFirst("X-Cache")).isEqualTo(cache);
 		assertThat(items(result.getResponseBody()).stream().map((item) -> ((Number) item.get("price")).doubleValue()))
 			.containsExactly(java.util.Arrays.stream(prices).boxed().toArray(Double[]::new));
-	}
-
-	private EntityExchangeResult<Map<String, Object>> list(String query) {
-		return this.http.get()
-			.uri("/products?" + query)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(TestProducts.JSON_OBJECT)
-			.returnResult();
 	}
 
 	private EntityExchangeResult<byte[]> listBytes(String query) {

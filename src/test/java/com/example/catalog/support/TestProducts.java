@@ -11,8 +11,8 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Creating and reading products over HTTP, the way most tests set up and look at their
- * data.
+ * Creating, updating and reading products over HTTP, the way most tests set up and look
+ * at their data.
  */
 public final class TestProducts {
 
@@ -42,6 +42,28 @@ public final class TestProducts {
 	public static EntityExchangeResult<Map<String, Object>> read(RestTestClient http, long id) {
 		return http.get()
 			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JSON_OBJECT)
+			.returnResult();
+	}
+
+	/** Updates a product with a PUT of this body; fails unless the answer is 200. */
+	public static void update(RestTestClient http, long id, String body) {
+		http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.exchange()
+			.expectStatus()
+			.isOk();
+	}
+
+	/** Reads a page of the list ({@code GET /products?<query>}); fails unless 200. */
+	public static EntityExchangeResult<Map<String, Object>> list(RestTestClient http, String query) {
+		return http.get()
+			.uri("/products?" + query)
 			.exchange()
 			.expectStatus()
 			.isOk()
