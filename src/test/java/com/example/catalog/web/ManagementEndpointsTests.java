@@ -127,6 +127,23 @@ class ManagementEndpointsTests {
 			.isEqualTo("ok");
 	}
 
+	/**
+	 * The public probe says what X-Cache already tells every client (is the cache used?)
+	 * and nothing more: no breaker state, addresses, versions or disk paths.
+	 */
+	@Test
+	void publicHealthCheckTellsOnlyWhetherTheDatabaseAndTheCacheAnswer() {
+		String body = this.http.get()
+			.uri("/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
+		assertThat(body).matches("\\{\"status\":\"ok\",\"database\":\"up\",\"cache\":\"(up|down)\"}");
+	}
+
 	private String prometheus() {
 		return this.management.get()
 			.uri("/actuator/prometheus")
