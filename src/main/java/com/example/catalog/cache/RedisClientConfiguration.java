@@ -7,6 +7,8 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SocketOptions.KeepAliveOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.ExtendedKeepAliveSupport;
 
@@ -36,11 +38,33 @@ class RedisClientConfiguration {
 	LettuceClientOptionsBuilderCustomizer failFastClientOptions(DataRedisProperties redis) {
 		Duration connectTimeout = (redis.getConnectTimeout() != null) ? redis.getConnectTimeout()
 				: Duration.ofMillis(250);
-		return (options) -> options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-			.requestQueueSize(10_000)
-			.autoReconnect(true)
-			.timeoutOptions(TimeoutOptions.enabled())
-			.socketOptions(socketOptions(connectTimeout));
+		return (options) -> {
+			options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+				.requestQueueSize(10_000)
+				.autoReconnect(true)
+				.timeoutOptions(TimeoutOptions.enabled())
+				.socketOptions(socketOptions(connectTimeout));
+			if (options instanceof ClusterClientOptions.Builder cluster) {
+				cluster.topologyRefreshOptions(topologyRefresh(redis.getLettuce().getCluster().getRefresh()));
+			}
+		};
+	}
+
+	// Spring Boot's refresh settings, with every adaptive trigger (a node failing, a
+	// MOVED
+	// redirect), and one may follow the previous after 1 s, not Lettuce's default 30 s. A
+	// refresh triggered by a master's death usually comes before its replica's promotion
+	// and finds the dead master still in charge; the next one must come soon, or that
+	// master's slots stay uncached until the periodic refresh.
+	private static ClusterTopologyRefreshOptions topologyRefresh(DataRedisProperties.Lettuce.Cluster.Refresh refresh) {
+		ClusterTopologyRefreshOptions.Builder options = ClusterTopologyRefreshOptions.builder()
+			.dynamicRefreshSources(refresh.isDynamicRefreshSources())
+			.enableAllAdaptiveRefreshTriggers()
+			.adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1));
+		if (refresh.getPeriod() != null) {
+			options.enablePeriodicRefresh(refresh.getPeriod());
+		}
+		return options.build();
 	}
 
 	// Probes an idle connection after 15 s and drops it after 3 unanswered probes 5 s
