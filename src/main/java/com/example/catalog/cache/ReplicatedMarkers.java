@@ -56,8 +56,10 @@ class ReplicatedMarkers {
 	/** Per connection to a master: whether it had replicas when last asked, and when. */
 	private final Map<StatefulRedisConnection<byte[], byte[]>, Replicas> replicas = new ConcurrentHashMap<>();
 
-	ReplicatedMarkers(LettuceConnectionFactory connectionFactory) {
+	ReplicatedMarkers(LettuceConnectionFactory connectionFactory, RedisGuard guard) {
 		this.connectionFactory = connectionFactory;
+		// Its peer may be gone without closing it, as the shared connection's.
+		guard.onOpen(this::reset);
 	}
 
 	/**
