@@ -38,8 +38,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * {@code <prefix><id>} holding a {@code state} ({@code value}, {@code stale},
  * {@code deleted} or {@code absent}), the product's {@code version} and, for a value, its
  * response {@code json}. All writes are Lua scripts that never replace a newer version
- * with an older one. An invalidation that Redis could not take is kept, its product is
- * read around the cache, and a background thread applies it as soon as Redis answers.
+ * with an older one. An invalidation that Redis could not take, or that no replica of a
+ * master with replicas acknowledged (see {@link ReplicatedMarkers}), is kept, its product
+ * is read around the cache, and a background thread applies it again until it holds.
  */
 @Component
 public class ProductCache {
@@ -82,6 +83,8 @@ public class ProductCache {
 
 	private final RedisGuard guard;
 
+	private final ReplicatedMarkers markers;
+
 	private final CacheProperties properties;
 
 	/** Invalidations Redis did not take: product id to the version that must win. */
@@ -112,10 +115,11 @@ public class ProductCache {
 
 	private final Counter failedInvalidations;
 
-	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, CacheProperties properties,
-			MeterRegistry meters) {
+	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ReplicatedMarkers markers,
+			CacheProperties properties, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
+		this.markers = markers;
 		this.properties = properties;
 		this.markerTtlMillis = Math.max(properties.ttl().toMillis(), MIN_MARKER_TTL.toMillis());
 		// Anything longer was not written by this service (or by one with other
@@ -298,25 +302,31 @@ public class ProductCache {
 	}
 
 	private void mark(long id, long version) {
-		if (applyMarker(id, version)) {
+		Optional<Boolean> replicated = applyMarker(id, version);
+		if (replicated.orElse(false)) {
 			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
 		}
 		else {
 			this.pendingInvalidations.merge(id, version, Math::max);
 			this.failedInvalidations.increment();
 			// Not a warning per write: the outage itself was reported once by RedisGuard.
-			log(logger.atInfo(), "invalidation_deferred", id)
-				.log("CACHE INVALIDATION DEFERRED: {} (Redis unavailable; applied as soon as it answers)", id);
+			log(logger.atInfo(), "invalidation_deferred", id).log(
+					"CACHE INVALIDATION DEFERRED: {} ({}; applied again until it is)", id,
+					replicated.isPresent() ? "no replica acknowledged it in time" : "Redis unavailable");
 			applyPendingSoon();
 		}
 	}
 
-	private boolean applyMarker(long id, long version) {
+	/**
+	 * Writes the final marker: empty if Redis did not take it, false if it took it but no
+	 * replica acknowledged it in time (a fail-over could still lose it), true if it is
+	 * safe.
+	 */
+	private Optional<Boolean> applyMarker(long id, long version) {
 		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
-		return this.guard
-			.call(() -> this.redis.execute(INVALIDATE, List.of(key(id)), number(version), state,
-					number(this.markerTtlMillis), number(this.longestTtlMillis)))
-			.isPresent();
+		return this.guard.call(() -> this.markers.write(INVALIDATE, key(id), number(version), state,
+				number(this.markerTtlMillis), number(this.longestTtlMillis)))
+			.map(ReplicatedMarkers.Written::replicated);
 	}
 
 	/**
@@ -348,7 +358,7 @@ public class ProductCache {
 
 	private boolean applyPendingInvalidations() {
 		for (Map.Entry<Long, Long> pending : this.pendingInvalidations.entrySet()) {
-			if (!applyMarker(pending.getKey(), pending.getValue())) {
+			if (!applyMarker(pending.getKey(), pending.getValue()).orElse(false)) {
 				return false;
 			}
 			this.pendingInvalidations.remove(pending.getKey(), pending.getValue());
@@ -375,9 +385,8 @@ public class ProductCache {
 			return;
 		}
 		List<Long> lost = new ArrayList<>(this.pendingInvalidations.keySet());
-		logger.warn(
-				"{} cache invalidations could not be applied before shutdown (Redis unavailable); other instances may "
-						+ "serve these products' old versions for up to {}: {}{}",
+		logger.warn("{} cache invalidations could not be applied before shutdown (Redis unavailable, or no replica "
+				+ "acknowledged them); other instances may " + "serve these products' old versions for up to {}: {}{}",
 				lost.size(), this.properties.ttl(), lost.subList(0, Math.min(lost.size(), 100)),
 				(lost.size() > 100) ? " and " + (lost.size() - 100) + " more" : "");
 	}

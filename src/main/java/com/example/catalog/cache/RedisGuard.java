@@ -45,6 +45,8 @@ public class RedisGuard {
 
 	private final List<Runnable> recoveryListeners = new CopyOnWriteArrayList<>();
 
+	private final List<Runnable> openListeners = new CopyOnWriteArrayList<>();
+
 	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory) {
 		this.breaker = CircuitBreaker.of("redis",
 				CircuitBreakerConfig.custom()
@@ -63,6 +65,7 @@ public class RedisGuard {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
 				this.proven = false;
 				connectionFactory.resetConnection();
+				this.openListeners.forEach(Runnable::run);
 			}
 		});
 	}
@@ -101,6 +104,14 @@ public class RedisGuard {
 	 */
 	public void onRecovery(Runnable listener) {
 		this.recoveryListeners.add(listener);
+	}
+
+	/**
+	 * Runs the listener each time the circuit breaker opens, when the shared connection
+	 * is dropped: for connections of its own that must be dropped too.
+	 */
+	public void onOpen(Runnable listener) {
+		this.openListeners.add(listener);
 	}
 
 	private <T> Optional<T> attempt(Supplier<T> command) {

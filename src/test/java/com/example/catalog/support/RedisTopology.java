@@ -27,6 +27,9 @@ public final class RedisTopology implements AutoCloseable {
 
 	private final Path folder;
 
+	/** The replica's link to its master, for Sentinel; null for Cluster. */
+	private RedisFaultProxy replicationLink;
+
 	private RedisTopology() {
 		try {
 			this.folder = Files.createTempDirectory("catalog-topology-");
@@ -38,13 +41,15 @@ public final class RedisTopology implements AutoCloseable {
 
 	/**
 	 * One master, one replica and three sentinels (quorum 2) that call the master down
-	 * after 1 s.
+	 * after 1 s. The replica replicates through a {@link #replicationLink() proxy}, so
+	 * that a test can hold back what it receives.
 	 */
 	public static RedisTopology sentinel() {
 		RedisTopology topology = new RedisTopology();
 		try {
 			Node master = topology.server("master");
-			topology.server("replica", "--replicaof", "127.0.0.1", Integer.toString(master.port()));
+			topology.replicationLink = RedisFaultProxy.start("127.0.0.1", master.port());
+			topology.server("replica", "--replicaof", "127.0.0.1", Integer.toString(topology.replicationLink.port()));
 			for (int i = 0; i < 3; i++) {
 				int port = TestRedis.freePort();
 				Path config = topology.folder.resolve("sentinel-" + i + ".conf");
@@ -52,7 +57,12 @@ public final class RedisTopology implements AutoCloseable {
 						String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + topology.folder,
 								"sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
 								"sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-								"sentinel failover-timeout " + MASTER_NAME + " 3000", ""));
+								// Sentinel points a replica that replicates from another
+								// address (the
+								// proxy) straight at the master once this long has passed
+								// since it
+								// saw it; far beyond a test's run.
+								"sentinel failover-timeout " + MASTER_NAME + " 120000", ""));
 				topology.start("sentinel-" + i, port, List.of(config.toString(), "--sentinel"));
 			}
 			// Fail-over needs the sentinels to know each other and the replica.
@@ -71,28 +81,53 @@ public final class RedisTopology implements AutoCloseable {
 
 	/** Three masters in one Cluster, no replicas. */
 	public static RedisTopology cluster() {
+		return cluster(0);
+	}
+
+	/**
+	 * Three masters in one Cluster, each with this many replicas; nodes call a silent
+	 * peer failed after 1 s, and a replica takes over its master's slots.
+	 */
+	public static RedisTopology cluster(int replicasPerMaster) {
 		RedisTopology topology = new RedisTopology();
 		try {
 			List<String> addresses = new ArrayList<>();
-			for (int i = 0; i < 3; i++) {
+			for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
 				Node node = topology.server("cluster-" + i, "--cluster-enabled", "yes", "--cluster-config-file",
-						topology.folder.resolve("nodes-" + i + ".conf").toString(), "--cluster-node-timeout", "2000");
+						topology.folder.resolve("nodes-" + i + ".conf").toString(), "--cluster-node-timeout",
+						(replicasPerMaster > 0) ? "1000" : "2000");
 				addresses.add("127.0.0.1:" + node.port());
 			}
 			List<String> create = new ArrayList<>(List.of("--cluster", "create"));
 			create.addAll(addresses);
-			create.add("--cluster-yes");
+			create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
 			cli(0, create.toArray(String[]::new));
 			await().atMost(Duration.ofSeconds(30))
 				.pollInterval(Duration.ofMillis(250))
 				.until(() -> topology.nodes.stream()
-					.allMatch((node) -> cli(node.port(), "CLUSTER", "INFO").contains("cluster_state:ok")));
+					.allMatch((node) -> cli(node.port(), "CLUSTER", "INFO").contains("cluster_state:ok")
+							&& (cli(node.port(), "ROLE").startsWith("master")
+									|| cli(node.port(), "INFO", "replication").contains("master_link_status:up"))));
 			return topology;
 		}
 		catch (RuntimeException ex) {
 			topology.close();
 			throw ex;
 		}
+	}
+
+	/**
+	 * The Sentinel replica's link to the master: silencing its live connections keeps
+	 * from the replica whatever the master acknowledges meanwhile, as replication lag
+	 * does.
+	 */
+	public RedisFaultProxy replicationLink() {
+		return this.replicationLink;
+	}
+
+	/** Ports of the Cluster nodes that are masters now. */
+	public List<Integer> clusterMasterPorts() {
+		return serverPorts().stream().filter((port) -> cli(port, "ROLE").startsWith("master")).toList();
 	}
 
 	/** Ports of the data nodes (master first for Sentinel), not of the sentinels. */
@@ -150,6 +185,9 @@ public final class RedisTopology implements AutoCloseable {
 	public void close() {
 		for (Node node : this.nodes) {
 			node.process().destroyForcibly();
+		}
+		if (this.replicationLink != null) {
+			this.replicationLink.close();
 		}
 	}
 
