@@ -15,6 +15,7 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.TrackingArgs;
+import io.lettuce.core.TrackingInfo.TrackingFlag;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.codec.StringCodec;
@@ -50,8 +51,9 @@ class NearCache {
 	private static final Logger logger = LoggerFactory.getLogger(NearCache.class);
 
 	/**
-	 * How often the channel is checked (PING) while it works, or tried again while it
-	 * does not: with the command timeout, the bound on a silently lost channel.
+	 * How often the channel is checked ({@code CLIENT TRACKINGINFO}) while it works, or
+	 * tried again while it does not: with the command timeout, the bound on a silently
+	 * lost channel.
 	 */
 	static final Duration HEARTBEAT = Duration.ofMillis(500);
 
@@ -191,7 +193,8 @@ class NearCache {
 
 	/**
 	 * The heartbeat, on the channel thread: opens the connection and enables tracking
-	 * while the near cache is off, checks the connection with a PING while it is on.
+	 * while the near cache is off; while it is on, asks Redis whether tracking is still
+	 * on (an answer also proves the connection alive).
 	 */
 	private void check() {
 		try {
@@ -205,10 +208,11 @@ class NearCache {
 					return;
 				}
 			}
-			if (this.listening) {
-				this.connection.sync().ping();
+			if (this.listening && !this.connection.sync().clientTrackinginfo().getFlags().contains(TrackingFlag.ON)) {
+				// A reconnect that the disconnect event did not report.
+				lose("tracking found off");
 			}
-			else {
+			if (!this.listening) {
 				enableTracking(this.connection);
 			}
 		}
@@ -258,7 +262,7 @@ class NearCache {
 			if (!this.warnedUnsupported) {
 				this.warnedUnsupported = true;
 				logger.warn("The near cache stays off: Redis answers in RESP2, which delivers no invalidations "
-						+ "on the same connection (RESP3 needs Redis 6 or newer)");
+						+ "on the same connection (RESP3 needs Redis 6.2 or newer here)");
 			}
 			return;
 		}
