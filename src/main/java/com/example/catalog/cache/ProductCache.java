@@ -87,6 +87,9 @@ public class ProductCache {
 
 	private final CacheProperties properties;
 
+	/** In-process copies of hits, when CACHE_NEAR_ENABLED; empty otherwise. */
+	private final NearCache near;
+
 	/** Invalidations Redis did not take: product id to the version that must win. */
 	private final Map<Long, Long> pendingInvalidations = new ConcurrentHashMap<>();
 
@@ -105,6 +108,8 @@ public class ProductCache {
 
 	private final Counter hits;
 
+	private final Counter nearHits;
+
 	private final Counter negativeHits;
 
 	private final Counter misses;
@@ -116,11 +121,12 @@ public class ProductCache {
 	private final Counter failedInvalidations;
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ReplicatedMarkers markers,
-			CacheProperties properties, MeterRegistry meters) {
+			CacheProperties properties, NearCache near, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.markers = markers;
 		this.properties = properties;
+		this.near = near;
 		this.markerTtlMillis = Math.max(properties.ttl().toMillis(), MIN_MARKER_TTL.toMillis());
 		// Anything longer was not written by this service (or by one with other
 		// settings).
@@ -129,6 +135,7 @@ public class ProductCache {
 				Math.round(Math.max(properties.ttl().toMillis(), properties.negativeTtl().toMillis()) * jittered))
 				+ 1000;
 		this.hits = lookups(meters, "hit");
+		this.nearHits = lookups(meters, "near_hit");
 		this.negativeHits = lookups(meters, "negative_hit");
 		this.misses = lookups(meters, "miss");
 		this.bypasses = lookups(meters, "bypass");
@@ -161,9 +168,21 @@ public class ProductCache {
 		return this.guard.isAvailable();
 	}
 
-	/** Looks a product up in Redis, logging and counting the outcome. */
+	/**
+	 * Looks a product up in the near cache, then in Redis, logging and counting the
+	 * outcome.
+	 */
 	public Lookup lookup(long id) {
+		Lookup near = this.near.find(id);
+		if (near != null) {
+			// Not logged at INFO: a near hit costs less than a log line.
+			log(logger.atDebug(), "near_hit", id).log("CACHE HIT: {} (near)", id);
+			this.nearHits.increment();
+			return near;
+		}
+		NearCache.Reservation reservation = this.near.reserve(id);
 		Lookup lookup = read(id);
+		this.near.keep(reservation, lookup);
 		switch (lookup.outcome()) {
 			case HIT -> {
 				log(logger.atInfo(), "hit", id).log("CACHE HIT: {}", id);
@@ -193,7 +212,8 @@ public class ProductCache {
 		return read(id);
 	}
 
-	private Lookup read(long id) {
+	// Package-private: a test holds a lookup between its Redis read and its near fill.
+	Lookup read(long id) {
 		if (this.pendingInvalidations.containsKey(id)) {
 			// Redis may still hold what that invalidation was meant to remove.
 			return new Lookup(Outcome.BYPASS, NO_VERSION, null);
@@ -303,6 +323,9 @@ public class ProductCache {
 
 	private void mark(long id, long version) {
 		Optional<Boolean> replicated = applyMarker(id, version);
+		// After the marker: a near fill that read Redis before it is not kept, and a
+		// later one reads the marker.
+		this.near.invalidate(id);
 		if (replicated.orElse(false)) {
 			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
 		}

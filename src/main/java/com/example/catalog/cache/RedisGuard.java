@@ -47,6 +47,8 @@ public class RedisGuard {
 
 	private final List<Runnable> openListeners = new CopyOnWriteArrayList<>();
 
+	private final List<Runnable> outageListeners = new CopyOnWriteArrayList<>();
+
 	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory) {
 		this.breaker = CircuitBreaker.of("redis",
 				CircuitBreakerConfig.custom()
@@ -114,6 +116,14 @@ public class RedisGuard {
 		this.openListeners.add(listener);
 	}
 
+	/**
+	 * Runs the listener (briefly: on whatever thread saw it) each time a Redis command
+	 * fails after the last one succeeded.
+	 */
+	public void onOutage(Runnable listener) {
+		this.outageListeners.add(listener);
+	}
+
 	private <T> Optional<T> attempt(Supplier<T> command) {
 		try {
 			T result = this.breaker.executeSupplier(command);
@@ -133,6 +143,7 @@ public class RedisGuard {
 			if (this.available.compareAndSet(true, false)) {
 				logger.warn("Redis is unavailable ({}): serving from the database without cache until it returns",
 						NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
+				this.outageListeners.forEach(Runnable::run);
 			}
 			logger.debug("Redis command failed", failure);
 			return Optional.empty();

@@ -69,7 +69,7 @@ class ProductController {
 
 	private static final Pattern STRONG_VERSION_TAG = Pattern.compile("\"([0-9]{1,18})\"");
 
-	private static final String X_CACHE_DESCRIPTION = "Where the answer came from: HIT (Redis), MISS (the database, "
+	private static final String X_CACHE_DESCRIPTION = "Where the answer came from: HIT (Redis, or this instance's near cache), MISS (the database, "
 			+ "then stored in Redis) or BYPASS (the database; Redis not used)";
 
 	private static final String ETAG_DESCRIPTION = "The product's version as a strong entity tag, e.g. \"3\"";

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -41,10 +42,16 @@ public final class DedicatedRedis implements AutoCloseable {
 
 	private final AutoCloseable server;
 
-	private DedicatedRedis(String host, int port, AutoCloseable server) {
+	/**
+	 * Stops the server and starts it again, empty, on the same port; null if it cannot.
+	 */
+	private final Runnable restart;
+
+	private DedicatedRedis(String host, int port, AutoCloseable server, Runnable restart) {
 		this.host = host;
 		this.port = port;
 		this.server = server;
+		this.restart = restart;
 	}
 
 	/**
@@ -82,6 +89,26 @@ public final class DedicatedRedis implements AutoCloseable {
 		return this.port;
 	}
 
+	/**
+	 * Whether {@link #restart} works: a {@code redis-server} child can be started again
+	 * on its port, a container's port would change.
+	 */
+	public boolean restartable() {
+		return this.restart != null;
+	}
+
+	/**
+	 * Stops the server (SIGTERM, as an orchestrator would) and starts it again on the
+	 * same port: it comes back empty (no persistence), and every client connection is
+	 * gone.
+	 */
+	public void restart() {
+		if (this.restart == null) {
+			throw new UnsupportedOperationException("Only a redis-server child can be restarted on its port");
+		}
+		this.restart.run();
+	}
+
 	@Override
 	public void close() {
 		try {
@@ -108,15 +135,31 @@ public final class DedicatedRedis implements AutoCloseable {
 
 	private static DedicatedRedis startProcessOnce(Path executable, Path folder, Arguments arguments) {
 		int port = TestRedis.freePort();
-		Process process;
+		List<String> command;
 		Path log;
 		try {
 			Path workFolder = Files.createTempDirectory("catalog-redis-");
 			log = workFolder.resolve("redis.log");
-			List<String> command = new ArrayList<>(List.of(executable.toString(), "--bind", "127.0.0.1", "--save", "",
+			command = new ArrayList<>(List.of(executable.toString(), "--bind", "127.0.0.1", "--save", "",
 					"--appendonly", "no", "--dir", workFolder.toString()));
 			command.addAll(arguments.of(folder.toString(), port));
-			process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		AtomicReference<Process> process = new AtomicReference<>(launch(command, port, log));
+		return new DedicatedRedis("127.0.0.1", port, () -> stop(process.get()), () -> {
+			stop(process.get());
+			process.set(launch(command, port, log));
+		});
+	}
+
+	private static Process launch(List<String> command, int port, Path log) {
+		Process process;
+		try {
+			process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+				.start();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
@@ -124,12 +167,20 @@ public final class DedicatedRedis implements AutoCloseable {
 		// A JVM that ends without close() being called leaves its children running.
 		Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "dedicated-redis-stop"));
 		awaitListening(process, port, log);
-		return new DedicatedRedis("127.0.0.1", port, () -> {
-			process.destroy();
+		return process;
+	}
+
+	private static void stop(Process process) {
+		process.destroy();
+		try {
 			if (!process.waitFor(5, TimeUnit.SECONDS)) {
 				process.destroyForcibly();
+				process.waitFor(5, TimeUnit.SECONDS);
 			}
-		});
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private static DedicatedRedis startContainer(Path folder, Arguments arguments) {
@@ -140,7 +191,7 @@ public final class DedicatedRedis implements AutoCloseable {
 			.withExposedPorts(CONTAINER_PORT)
 			.withCommand(command.toArray(String[]::new));
 		container.start();
-		return new DedicatedRedis(container.getHost(), container.getMappedPort(CONTAINER_PORT), container::stop);
+		return new DedicatedRedis(container.getHost(), container.getMappedPort(CONTAINER_PORT), container::stop, null);
 	}
 
 	// A plain PING cannot tell readiness here (the port may want TLS or a password), so
