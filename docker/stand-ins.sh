@@ -15,6 +15,7 @@ STAND_IN_BASE=localhost/catalog-stand-in/debian-minbase:bookworm
 STAND_IN_JDK=localhost/catalog-stand-in/jdk:17
 STAND_IN_JRE=localhost/catalog-stand-in/jre:17
 STAND_IN_REDIS=localhost/catalog-stand-in/redis:7
+STAND_IN_POSTGRES=localhost/catalog-stand-in/postgres:15
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -115,4 +116,52 @@ CMD ["redis-server"]
 CF
 fi
 
-echo "stand-ins: $STAND_IN_BASE $STAND_IN_JDK $STAND_IN_JRE $STAND_IN_REDIS"
+if ! have_image "$STAND_IN_POSTGRES"; then
+  # Like the official postgres image, as far as docker-compose.yml uses it: POSTGRES_USER,
+  # POSTGRES_PASSWORD (required, as there) and POSTGRES_DB create the database on the first
+  # start, in PGDATA (/var/lib/postgresql/data); clients on the network log in with the
+  # password (scram-sha-256). Started as root, it drops to the postgres user.
+  cat >"$work/ctx/postgres-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+bin=/usr/lib/postgresql/15/bin
+PGDATA="${PGDATA:-/var/lib/postgresql/data}"
+export PGDATA
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+    echo "postgres: POSTGRES_PASSWORD is empty: the database is not initialised without a password" >&2
+    exit 1
+  fi
+  user="${POSTGRES_USER:-postgres}"
+  pwfile="$(mktemp)"
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  "$bin/initdb" -D "$PGDATA" -U "$user" --pwfile="$pwfile" --encoding=UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  rm -f "$pwfile"
+  echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+  db="${POSTGRES_DB:-$user}"
+  if [ "$db" != postgres ]; then
+    echo "CREATE DATABASE \"$db\" OWNER \"$user\";" | "$bin/postgres" --single -D "$PGDATA" postgres >/dev/null
+  fi
+fi
+exec "$bin/postgres" -D "$PGDATA" -c listen_addresses='*' "$@"
+SH
+  chmod 755 "$work/ctx/postgres-entrypoint.sh"
+  # The package makes a cluster of its own on install; the entrypoint makes the one used.
+  build_from "$STAND_IN_POSTGRES" <<CF
+FROM $STAND_IN_BASE
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-15 \
+    && rm -rf /var/lib/apt/lists/* /var/lib/postgresql/15 /etc/postgresql/15
+COPY postgres-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+EXPOSE 5432
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CF
+fi
+
+echo "stand-ins: $STAND_IN_BASE $STAND_IN_JDK $STAND_IN_JRE $STAND_IN_REDIS $STAND_IN_POSTGRES"
