@@ -131,7 +131,10 @@ bench_wait_quiet
 LOAD_BEFORE="$(bench_loadavg)"
 for r in $(seq 1 "$RUNS"); do
 	for v in $VARIANTS; do
-		res="$(measure "$v")"
+		# Not in $(...): the JVM's pid must be tracked by this shell, so that the cleanup on
+		# exit kills it when a start fails.
+		measure "$v" >"$T/last"
+		res="$(cat "$T/last")"
 		echo "$res" >>"$T/res-$v"
 		log "round $r/$RUNS $v: wall ${res% *} s, cpu ${res#* } s (load $(bench_loadavg))"
 	done
