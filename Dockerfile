@@ -5,9 +5,13 @@
 
 # Base images as build arguments, so a mirror or an air-gapped registry needs no edit:
 #   docker build --build-arg JDK_IMAGE=registry.example/temurin:17-jdk \
-#                --build-arg JRE_IMAGE=registry.example/temurin:17-jre .
+#                --build-arg JRE_IMAGE=registry.example/temurin:25-jre .
+# The code is Java 17 and builds on a JDK 17; it runs on a JRE 25 for its AOT cache
+# (JEP 483/514/515: classes loaded and linked, and method profiles, from a training run),
+# which starts the service in about half the CPU time (BENCHMARKS.md, "Start-up"). The
+# runtime image must be a JDK 25 or newer: an older one rejects -XX:AOTCache.
 ARG JDK_IMAGE=eclipse-temurin:17-jdk
-ARG JRE_IMAGE=eclipse-temurin:17-jre
+ARG JRE_IMAGE=eclipse-temurin:25-jre
 
 # ---------------------------------------------------------------------------
 # Build stage: compile and package the Spring Boot fat jar with the committed
@@ -29,10 +33,12 @@ COPY src src
 RUN --mount=type=cache,target=/root/.m2 \
     chmod +x mvnw \
     && ./mvnw -B -q -Dmaven.test.skip=true -Dspring-javaformat.validate.skip=true package \
-    && cp target/product-catalog-*.jar /build/app.jar
+    && cp target/product-catalog-*.jar /build/app.jar \
+    && java -Djarmode=tools -jar /build/app.jar extract --destination /build/extracted
 
 # ---------------------------------------------------------------------------
-# Runtime stage: JRE only, non-root user, SQLite data on a volume.
+# Runtime stage: JRE only, non-root user, SQLite data on a volume, and the AOT cache
+# made by a training run in this very stage (same JVM, same class path, same flags).
 # ---------------------------------------------------------------------------
 FROM ${JRE_IMAGE}
 
@@ -43,10 +49,30 @@ RUN groupadd --system --gid 10001 app \
     && chown app:app /app/data
 
 WORKDIR /app
-# The jar stays root-owned (read-only for the app user); only /app/data is writable,
-# and /tmp (Tomcat's work folder, sqlite-jdbc's native library): keep /tmp writable,
-# and executable, when the container runs with a read-only root file system.
-COPY --from=build /build/app.jar /app/app.jar
+# Spring Boot's extracted layout (app.jar and lib/): an AOT cache needs a class path of
+# plain jars. It stays root-owned (read-only for the app user); only /app/data is
+# writable, and /tmp (Tomcat's work folder, sqlite-jdbc's native library): keep /tmp
+# writable, and executable, when the container runs with a read-only root file system.
+COPY --from=build /build/extracted/ /app/
+
+# The JVM's flags, chosen for a small resident size under load (BENCHMARKS.md, "Resident
+# memory"). The training run below uses the same ones (the JVM ignores a cache made with
+# other GC or heap-layout flags); keep the two lists in step.
+#   SerialGC: one GC thread and no remembered sets on 2 cores; what the JVM picks by itself
+#   under 1792 MB, but not on a larger host. Heap at most 40 % of the container's memory.
+#   Smaller thread stacks (Tomcat's 200 threads), code cache and metaspace bounds.
+#   MALLOC_ARENA_MAX: glibc otherwise keeps up to 8 malloc arenas per core.
+ENV MALLOC_ARENA_MAX=2
+
+# The training run: Spring starts the context and exits right after the refresh (before
+# Tomcat listens), while the JVM records what it loaded, linked and profiled into
+# /app/app.aot. It needs a database to migrate (a throw-away file) and no Redis.
+RUN DATABASE_URL=jdbc:sqlite:/tmp/aot-training/catalog.db REDIS_HOST=127.0.0.1 REDIS_PORT=1 \
+    java -XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m \
+         -XX:MaxMetaspaceSize=160m -XX:+ExitOnOutOfMemoryError \
+         -XX:AOTCacheOutput=/app/app.aot -Dspring.context.exit=onRefresh -jar /app/app.jar \
+    && rm -rf /tmp/aot-training /tmp/tomcat* /tmp/sqlite-* \
+    && test -s /app/app.aot
 
 ENV API_PORT=8080 \
     DATABASE_URL=jdbc:sqlite:/app/data/catalog.db
@@ -66,7 +92,11 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${API_PORT:-8080} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
 # Exec form: java is PID 1 and gets SIGTERM directly (graceful shutdown is on).
-# The heap takes 60 % of the memory the container may use (its limit, else the host's):
-# metaspace, thread stacks, the code cache and Netty's direct buffers live outside the
-# heap and need the rest. Extra JVM flags can be passed at run time with JAVA_TOOL_OPTIONS.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=60.0", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/app.jar"]
+# The heap takes at most 40 % of the memory the container may use (its limit, else the
+# host's): metaspace, thread stacks, the code cache, the AOT cache's mapped file and
+# Netty's direct buffers live outside the heap and need the rest. Extra JVM flags can be
+# passed at run time with JAVA_TOOL_OPTIONS (a GC or heap-layout flag that differs from
+# the training run's makes the JVM skip the AOT cache with a warning: slower start only).
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=40.0", "-Xss512k", "-XX:ReservedCodeCacheSize=64m", \
+            "-XX:MaxMetaspaceSize=160m", "-XX:+ExitOnOutOfMemoryError", \
+            "-XX:AOTCache=/app/app.aot", "-jar", "/app/app.jar"]

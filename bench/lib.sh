@@ -72,9 +72,15 @@ bench_need() {
 }
 
 # Prints the path of the packaged jar, building it first when it is missing or older than
-# anything under src/ or pom.xml.
+# anything under src/ or pom.xml. BENCH_JAR=path uses that jar instead (e.g. a copy of the
+# jar before a change, to compare both in one sitting).
 bench_jar() {
 	local jar
+	if [ -n "${BENCH_JAR:-}" ]; then
+		[ -f "$BENCH_JAR" ] || die "BENCH_JAR=$BENCH_JAR: no such file"
+		printf '%s\n' "$BENCH_JAR"
+		return 0
+	fi
 	jar="$(ls -t "$REPO_DIR"/target/product-catalog-*.jar 2>/dev/null | grep -v -- '-plain\.jar$' | head -n 1 || true)"
 	if [ -z "$jar" ] || [ -n "$(find "$REPO_DIR/src" "$REPO_DIR/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
 		log "building the jar: ./mvnw -q -B -DskipTests package"

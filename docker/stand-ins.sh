@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the stand-in base images that replace Docker Hub's eclipse-temurin and redis images
 # on a machine that cannot reach Docker Hub: a Debian minbase from debootstrap, and on it a
-# JDK, a JRE and a Redis image from Debian's packages. Each image is built only when absent,
+# JDK, a JRE and a Redis image from Debian's packages, and a JDK 25 runtime (Debian bookworm
+# has no JDK 25 package: the machine's own Temurin 25 is copied in). Each image is built only when absent,
 # so the first run takes minutes and later runs nothing. Run as root with podman installed.
 #
 # Usage: docker/stand-ins.sh            (prints the image names it guarantees)
@@ -16,6 +17,9 @@ STAND_IN_JDK=localhost/catalog-stand-in/jdk:17
 STAND_IN_JRE=localhost/catalog-stand-in/jre:17
 STAND_IN_REDIS=localhost/catalog-stand-in/redis:7
 STAND_IN_POSTGRES=localhost/catalog-stand-in/postgres:15
+STAND_IN_JRE25=localhost/catalog-stand-in/jre:25
+# The JDK 25 the stand-in for eclipse-temurin:25-jre is made of (a Temurin build on the host).
+HOST_JDK25="${HOST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -85,6 +89,25 @@ RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-
     && rm -rf /var/lib/apt/lists/*
 ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 CF
+fi
+
+if ! have_image "$STAND_IN_JRE25"; then
+  [ -x "$HOST_JDK25/bin/java" ] || { echo "stand-ins: no JDK 25 at $HOST_JDK25 (set HOST_JDK25)" >&2; exit 1; }
+  # Laid out as eclipse-temurin:25-jre has it: /opt/java/openjdk, on the PATH. The host's
+  # cacerts is a link into Debian's ca-certificates-java, absent from the image: copy the
+  # file it points to.
+  cp -a "$HOST_JDK25" "$work/ctx/openjdk"
+  rm -rf "$work/ctx/openjdk/man" "$work/ctx/openjdk/include" "$work/ctx/openjdk/lib/src.zip"
+  rm -f "$work/ctx/openjdk/lib/security/cacerts"
+  cp -L "$HOST_JDK25/lib/security/cacerts" "$work/ctx/openjdk/lib/security/cacerts"
+  build_from "$STAND_IN_JRE25" <<CF
+FROM $STAND_IN_BASE
+COPY openjdk /opt/java/openjdk
+ENV JAVA_HOME=/opt/java/openjdk \
+    PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+RUN java -version
+CF
+  rm -rf "$work/ctx/openjdk"
 fi
 
 if ! have_image "$STAND_IN_REDIS"; then
@@ -164,4 +187,4 @@ ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 CF
 fi
 
-echo "stand-ins: $STAND_IN_BASE $STAND_IN_JDK $STAND_IN_JRE $STAND_IN_REDIS $STAND_IN_POSTGRES"
+echo "stand-ins: $STAND_IN_BASE $STAND_IN_JDK $STAND_IN_JRE $STAND_IN_JRE25 $STAND_IN_REDIS $STAND_IN_POSTGRES"

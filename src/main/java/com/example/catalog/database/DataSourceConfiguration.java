@@ -6,34 +6,57 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 
+import javax.sql.DataSource;
+
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
 
-import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
 
 /**
  * The connection pool, with SQLite's settings when {@code DATABASE_URL} names an SQLite
  * file, and a connection timeout of a few seconds ({@link DatabaseProperties}). Any
- * {@code spring.datasource.hikari.*} property still overrides what is set here.
+ * {@code spring.datasource.hikari.*} property still overrides what is set here. On
+ * SQLite, read-only transactions get a small pool of their own (see
+ * {@link SqliteDataSource}).
  */
 @Configuration(proxyBeanMethods = false)
 class DataSourceConfiguration {
 
 	private static final String SQLITE_PREFIX = "jdbc:sqlite:";
 
+	/**
+	 * Readers at once on SQLite's read pool: the machine's cores are the limit anyway.
+	 */
+	private static final int SQLITE_READERS = 4;
+
 	@Bean
-	@ConfigurationProperties("spring.datasource.hikari")
-	HikariDataSource dataSource(DataSourceProperties properties, DatabaseProperties database) {
-		HikariDataSource dataSource = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
-		// Set before the spring.datasource.hikari.* binding, which still wins when given.
-		dataSource.setConnectionTimeout(database.connectionTimeout().toMillis());
+	DataSource dataSource(DataSourceProperties properties, DatabaseProperties database, Environment environment) {
+		HikariDataSource dataSource = pool(properties, database);
 		String url = properties.determineUrl();
-		if (url != null && url.startsWith(SQLITE_PREFIX)) {
+		boolean sqlite = url != null && url.startsWith(SQLITE_PREFIX);
+		if (sqlite) {
 			configureSqlite(dataSource, url.substring(SQLITE_PREFIX.length()));
 		}
+		// After the settings above, so that spring.datasource.hikari.* still wins.
+		Binder.get(environment).bind("spring.datasource.hikari", Bindable.ofInstance(dataSource));
+		if (!sqlite) {
+			return dataSource;
+		}
+		HikariDataSource reads = pool(properties, database);
+		configureSqliteReads(reads);
+		return new SqliteDataSource(dataSource, reads);
+	}
+
+	private static HikariDataSource pool(DataSourceProperties properties, DatabaseProperties database) {
+		HikariDataSource dataSource = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
+		dataSource.setConnectionTimeout(database.connectionTimeout().toMillis());
 		return dataSource;
 	}
 
@@ -58,6 +81,49 @@ class DataSourceConfiguration {
 		dataSource.setMaximumPoolSize(1);
 		dataSource.setPoolName("sqlite");
 		dataSource.setExceptionOverride(new EvictAfterBusy());
+	}
+
+	// Read-only transactions: in WAL mode a reader sees the last commit and neither waits
+	// for the writer nor holds it up, so a reader needs neither the write lock (DEFERRED,
+	// the default) nor the one write connection.
+	private static void configureSqliteReads(HikariDataSource reads) {
+		reads.addDataSourceProperty("journal_mode", "WAL");
+		reads.addDataSourceProperty("busy_timeout", "5000");
+		reads.addDataSourceProperty("foreign_keys", "true");
+		reads.setMaximumPoolSize(SQLITE_READERS);
+		reads.setMinimumIdle(1);
+		reads.setPoolName("sqlite-read");
+		reads.setExceptionOverride(new EvictAfterBusy());
+	}
+
+	/**
+	 * SQLite's two pools behind one {@link DataSource}: read-only transactions
+	 * ({@code @Transactional(readOnly = true)}, Spring Data's finders) take a connection
+	 * of the read pool, everything else the single write connection. The connection is
+	 * taken at the first statement, when the transaction's read-only flag is known
+	 * (Spring's {@link LazyConnectionDataSourceProxy}). Measured with
+	 * {@code bench/sqlite-load.sh}: reads that miss Redis used to queue for the write
+	 * connection and take SQLite's write lock (BENCHMARKS.md).
+	 */
+	static final class SqliteDataSource extends LazyConnectionDataSourceProxy implements AutoCloseable {
+
+		private final HikariDataSource writes;
+
+		private final HikariDataSource reads;
+
+		SqliteDataSource(HikariDataSource writes, HikariDataSource reads) {
+			super(writes);
+			setReadOnlyDataSource(reads);
+			this.writes = writes;
+			this.reads = reads;
+		}
+
+		@Override
+		public void close() {
+			this.reads.close();
+			this.writes.close();
+		}
+
 	}
 
 	/**

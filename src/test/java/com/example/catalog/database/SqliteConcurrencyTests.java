@@ -126,6 +126,43 @@ class SqliteConcurrencyTests {
 	}
 
 	/**
+	 * A read that misses the cache goes to SQLite on a connection of its own, without the
+	 * write lock: in WAL mode it is answered while another process (or the service's own
+	 * write) holds that lock. It used to wait for the lock for busy_timeout (5 s) and
+	 * then fail with a 503.
+	 */
+	@Test
+	void readsTheDatabaseWhileAnotherProcessHoldsTheWriteLock(@Value("${spring.datasource.url}") String url)
+			throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		HttpResponse<String> created = send(client,
+				HttpRequest.newBuilder(uri("/products"))
+					.header("Content-Type", "application/json")
+					.POST(HttpRequest.BodyPublishers
+						.ofString("{\"name\": \"Read while locked\", \"price\": 1.00, \"stock_quantity\": 1}")));
+		assertThat(created.statusCode()).isEqualTo(201);
+		String id = created.body().replaceAll("^\\{\"id\":(\\d+),.*$", "$1");
+		long[] read;
+		HttpResponse<String> response;
+		try (Connection other = DriverManager.getConnection(url); Statement lock = other.createStatement()) {
+			lock.execute("BEGIN IMMEDIATE");
+			try {
+				long start = System.nanoTime();
+				response = send(client, HttpRequest.newBuilder(uri("/products/" + id)).GET());
+				read = new long[] { response.statusCode(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) };
+			}
+			finally {
+				lock.execute("ROLLBACK");
+			}
+		}
+
+		assertThat(read[0]).as("status").isEqualTo(200);
+		assertThat(response.headers().firstValue("X-Cache")).as("read from the database").hasValue("MISS");
+		// Far below busy_timeout (5 s), with room for a loaded machine.
+		assertThat(read[1]).as("milliseconds").isLessThan(2_500);
+	}
+
+	/**
 	 * The pool holds one SQLite connection: requests queued behind a write that waits on
 	 * another process's lock must get their 503 after the pool's connection timeout (5 s
 	 * by default), not Hikari's 30 s default, and so must {@code /health}.
