@@ -8,11 +8,13 @@
 # by the kernel (FIN/RST, or data acknowledged by the proxy's socket), so no retransmission
 # timer or keepalive probe ever goes unanswered.
 #
-# Two instances of the same jar, side by side against one private Redis:
-#  nio      -Dio.lettuce.core.iouring=false: Netty NIO; keepalive 15 s idle + 3 x 5 s probes
-#           (Lettuce's extended keepalive), no TCP_USER_TIMEOUT (Lettuce sets it on io_uring
-#           and epoll only). The state before io_uring was added.
-#  io_uring the default: the same keepalive, plus TCP_USER_TIMEOUT 10 s.
+# Two instances side by side against one private Redis:
+#  before   BEFORE_JAR, or the jar of BEFORE_REF (default: main) built from `git archive` in
+#           the temp dir (and copied to $TMPDIR/dead-connection-before.jar for the next run):
+#           keepalive 15 s idle + 3 x 5 s probes
+#  after    this checkout's jar: keepalive 5 s idle + 3 x 1 s probes
+# Both on Netty NIO: TCP_USER_TIMEOUT needs a native transport, not available at the Netty
+# version Spring Boot manages (see README, "Dead connections").
 # Phases (each starts with connections in use, then the DROP rules go in):
 #  idle  no requests while the packets are dropped: only keepalive (and TCP_USER_TIMEOUT once a
 #        probe is unanswered) can find out.
@@ -49,13 +51,23 @@ drop_on() {
 }
 
 bench_single_service
+BEFORE_REF="${BEFORE_REF:-main}"
+if [ -z "${BEFORE_JAR:-}" ]; then
+	mkdir -p "$T/before-src"
+	git archive "$BEFORE_REF" | tar -x -C "$T/before-src"
+	log "building the jar of $BEFORE_REF ($(git rev-parse --short "$BEFORE_REF"))"
+	(cd "$T/before-src" && ./mvnw -q -B -DskipTests -Dspring-javaformat.skip=true package) >&2
+	BEFORE_JAR="$(ls "$T"/before-src/target/product-catalog-*.jar | grep -v plain | head -1)"
+	# Kept for another run (BEFORE_JAR=...): building it takes minutes on a loaded machine.
+	cp "$BEFORE_JAR" "${TMPDIR:-/tmp}/dead-connection-before.jar"
+fi
+declare -A JARS=([before]="$BEFORE_JAR" [after]="$JAR")
 bench_start_redis "$REDIS_PORT"
 declare -A PID PORT
-for name in nio io_uring; do
+NAMES="before after"
+for name in $NAMES; do
 	PORT[$name]="$(bench_free_port)"
-	opts=""
-	[ "$name" = nio ] && opts="-Dio.lettuce.core.iouring=false"
-	BENCH_JAVA_OPTS="$opts" bench_start_app "$JAR" "${PORT[$name]}" "$REDIS_PORT" "$T/$name.db" "$T/$name.log"
+	bench_start_app "${JARS[$name]}" "${PORT[$name]}" "$REDIS_PORT" "$T/$name.db" "$T/$name.log"
 	PID[$name]="$APP_PID"
 	grep -h "Redis connections:" "$T/$name.log" | sed "s/^/[$name] /" >&2 || true
 done
@@ -67,12 +79,13 @@ established() {
 
 use_cache() {
 	local name id
-	for name in nio io_uring; do
-		id=$(curl -fsS -m 5 -H 'Content-Type: application/json' \
+	for name in $NAMES; do
+		# Generous timeouts: a just-started JVM on a loaded machine is slow to answer.
+		id=$(curl -fsS -m 60 -H 'Content-Type: application/json' \
 			-d '{"name":"dead connection","price":1.00,"stock_quantity":1}' \
 			"http://127.0.0.1:${PORT[$name]}/products" | sed 's/.*"id":\([0-9]*\).*/\1/')
-		curl -fsS -m 5 -o /dev/null "http://127.0.0.1:${PORT[$name]}/products/$id"
-		curl -fsS -m 5 -o /dev/null "http://127.0.0.1:${PORT[$name]}/products/$id"
+		curl -fsS -m 60 -o /dev/null "http://127.0.0.1:${PORT[$name]}/products/$id"
+		curl -fsS -m 60 -o /dev/null "http://127.0.0.1:${PORT[$name]}/products/$id"
 		LAST_ID[$name]=$id
 	done
 }
@@ -81,7 +94,7 @@ declare -A LAST_ID
 measure() {
 	local phase="$1" start name
 	use_cache
-	for name in nio io_uring; do
+	for name in $NAMES; do
 		[ "$(established "${PID[$name]}")" -gt 0 ] || die "$name has no connection to Redis before the $phase phase"
 	done
 	drop_on
@@ -89,7 +102,7 @@ measure() {
 	local busy_pid=""
 	if [ "$phase" = busy ]; then
 		(while :; do
-			for name in nio io_uring; do
+			for name in $NAMES; do
 				curl -s -m 2 -o /dev/null "http://127.0.0.1:${PORT[$name]}/products/${LAST_ID[$name]}" &
 			done
 			sleep 0.2
@@ -99,7 +112,7 @@ measure() {
 	fi
 	declare -A gone=()
 	while [ $((SECONDS - start)) -lt "$LIMIT_S" ] && [ "${#gone[@]}" -lt 2 ]; do
-		for name in nio io_uring; do
+		for name in $NAMES; do
 			if [ -z "${gone[$name]:-}" ] && [ "$(established "${PID[$name]}")" = 0 ]; then
 				gone[$name]=$((SECONDS - start))
 			fi
@@ -108,8 +121,8 @@ measure() {
 	done
 	[ -n "$busy_pid" ] && bench_kill9 "$busy_pid"
 	drop_off
-	for name in nio io_uring; do
-		echo "RESULT phase=$phase transport=$name dead_connection_lived_s=${gone[$name]:->$LIMIT_S}"
+	for name in $NAMES; do
+		echo "RESULT phase=$phase jar=$name dead_connection_lived_s=${gone[$name]:->$LIMIT_S}"
 	done
 	# Let both reconnect before the next phase.
 	sleep 3
