@@ -50,7 +50,9 @@ bench_start_redis "$REDIS_PORT"
 # shellcheck disable=SC2086
 bench_start_app "$JAR" "$API_PORT" "$REDIS_PORT" "$DB" "$T/app.log" ${APP_ENV:-}
 log "seeding $N products"
-bench_seed "$API_PORT" "$N" "$T/ids.txt"
+# On a loaded machine a create can time out: profile the ids that exist (a missing one is a
+# cached 404, a tiny share of the requests).
+(bench_seed "$API_PORT" "$N" "$T/ids.txt") || log "seeding: not every create succeeded; going on"
 bench_fill_cache "$API_PORT" "$N"
 
 run_wrk() {
