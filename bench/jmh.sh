@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # JMH micro-benchmarks of the cache hit path (src/jmh/java, the Maven profile `jmh`),
-# against a real Redis: the tests' own (REDIS_TEST_URL, or a redis-server started on a free
-# port and stopped with the benchmark's fork). Not part of ./mvnw verify.
+# against a real Redis: a private redis-server on a free port, handed to the benchmark as
+# REDIS_TEST_URL (as the tests read it). Not part of ./mvnw verify.
 #
 # Usage: bench/jmh.sh [JMH ARGS...]   e.g. bench/jmh.sh ProductCacheLookupBenchmark -p commands=plain
 #        (default: every benchmark, JMH's table on stdout; -h lists JMH's options)
@@ -15,6 +15,9 @@ cp_file="$BENCH_TMP/classpath.txt"
 log "building the benchmarks: ./mvnw -q -B -Pjmh test-compile dependency:build-classpath"
 ./mvnw -q -B -Pjmh -Dspring-javaformat.skip=true test-compile dependency:build-classpath \
 	-Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >&2 || die "the build failed"
+REDIS_PORT="$(bench_free_port)"
+bench_start_redis "$REDIS_PORT"
+export REDIS_TEST_URL="redis://127.0.0.1:$REDIS_PORT"
 java_bin="${BENCH_JAVA:-java}"
 log "$("$java_bin" -version 2>&1 | head -n 1); commit $(git rev-parse --short HEAD); load avg $(bench_loadavg)"
 args=("$@")
