@@ -78,6 +78,7 @@ done
 
 mkdir -p "$(dirname "$OUT")"
 COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[ -z "${APP_JAR:-}" ] || COMMIT="(not this checkout: $APP_JAR)"
 {
 	echo "bench/profile-hit.sh ${LABEL:+($LABEL) } $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  JFR settings=profile ${PROFILE_S}s"
 	echo "$(java -version 2>&1 | head -n 1); JVM flags: $BENCH_JAVA_OPTS; service env: ${APP_ENV:-none}"
