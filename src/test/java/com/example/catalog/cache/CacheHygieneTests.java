@@ -57,6 +57,26 @@ class CacheHygieneTests {
 	}
 
 	@Test
+	void aWellFormedValueWithoutTtlIsServedAFewTimesAtMostThenDropped() {
+		long id = TestProducts.create(this.http, "Planted", "3.00", 1);
+		this.redis.delete(this.cache.key(id));
+		this.redis.opsForHash()
+			.putAll(this.cache.key(id), Map.of("state", "value", "version", "0", "json",
+					"{\"id\":%d,\"name\":\"Forever\",\"version\":0}".formatted(id)));
+
+		// A hit's HMGET does not see the TTL; about one hit in 32 checks it in the
+		// background.
+		long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+		int reads = 0;
+		while (!"Planted".equals(TestProducts.read(this.http, id).getResponseBody().get("name"))) {
+			assertThat(System.nanoTime()).as("still served after %d reads", reads).isLessThan(deadline);
+			reads++;
+		}
+		assertThat(reads).isLessThan(1000);
+		assertEveryKeyHasABoundedTtl(id);
+	}
+
+	@Test
 	void aMarkerWithAnOverlongTtlCannotBlockFillsBeyondTheMarkerLifetime() {
 		long id = TestProducts.create(this.http, "Blocked", "3.00", 1);
 		this.redis.delete(this.cache.key(id));

@@ -27,6 +27,9 @@ class ManagementEndpointsTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry);
+		// Off by default (REDIS_COMMAND_METRICS); on here, so that the tags of its series
+		// can be checked.
+		registry.add("management.observations.enable.lettuce", () -> "true");
 	}
 
 	@Autowired
