@@ -24,6 +24,8 @@ HEALTH_BOUND=240     # two JVMs start at once
 FAILOVER_BOUND=30    # seconds from stopping the master to HITs on both instances
 GRACE=30
 work="$(mktemp -d)"
+# Writes open: docker/check.sh exports an API_KEY for its own compose run.
+unset API_KEY
 if [ -z "${CONTAINERS_CONF:-}" ]; then
   podman_env_setup "$work"
 fi
