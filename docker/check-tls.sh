@@ -18,6 +18,8 @@ PROJECT=catalog-check-tls
 HEALTH_BOUND=180
 GRACE=30
 work="$(mktemp -d)"
+# Writes open: docker/check.sh exports an API_KEY for its own compose run.
+unset API_KEY
 if [ -z "${CONTAINERS_CONF:-}" ]; then
   podman_env_setup "$work"
 fi
@@ -25,6 +27,9 @@ fi
 cleanup() {
   local status=$?
   set +e
+  if [ "$status" != 0 ]; then
+    podman logs --tail 30 "${PROJECT}_api-service_1" 2>&1 | grep -iE 'redis|cache|warn|error' >&2
+  fi
   compose down -v -t "$GRACE" >"$work/compose-down.log" 2>&1
   podman network rm -f "${PROJECT}_default" >/dev/null 2>&1
   rm -rf "$work"
