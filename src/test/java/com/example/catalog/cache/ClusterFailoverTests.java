@@ -1,7 +1,6 @@
 package com.example.catalog.cache;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -55,12 +54,7 @@ class ClusterFailoverTests {
 
 	@Test
 	void killingAMasterCostsNoErrorsNoSlowRequestsAndCachingResumesOnThePromotedReplica() throws Exception {
-		List<Long> ids = new ArrayList<>();
-		for (int i = 0; i < 20; i++) {
-			long id = TestProducts.create(this.http, "Clustered " + i, "5.00", 1);
-			TestProducts.read(this.http, id);
-			ids.add(id);
-		}
+		List<Long> ids = TestProducts.createAndRead(this.http, "Clustered", "5.00", 20);
 		TestProducts.awaitCacheHit(this.http, ids.get(0));
 		String key = this.cache.key(ids.get(0));
 		int master = topology.clusterMasterPorts()

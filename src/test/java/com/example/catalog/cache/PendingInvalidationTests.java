@@ -126,12 +126,7 @@ class PendingInvalidationTests {
 
 	@Test
 	void aThousandPendingInvalidationsBypassOnlyTheirOwnProducts() throws Exception {
-		List<Long> cached = new ArrayList<>();
-		for (int i = 0; i < 20; i++) {
-			long id = TestProducts.create(this.http, "Cached " + i, "1.00", 1);
-			TestProducts.read(this.http, id);
-			cached.add(id);
-		}
+		List<Long> cached = TestProducts.createAndRead(this.http, "Cached", "1.00", 20);
 		TestProducts.awaitCacheHit(this.http, cached.get(19));
 		proxy.refuse();
 		List<Long> written = new ArrayList<>();

@@ -1,7 +1,6 @@
 package com.example.catalog.cache;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -53,12 +52,7 @@ class SentinelFailoverTests {
 
 	@Test
 	void killingTheMasterCostsNoErrorsNoSlowRequestsAndCachingResumesOnTheNewMaster() throws Exception {
-		List<Long> ids = new ArrayList<>();
-		for (int i = 0; i < 20; i++) {
-			long id = TestProducts.create(this.http, "Sentinel " + i, "5.00", 1);
-			TestProducts.read(this.http, id);
-			ids.add(id);
-		}
+		List<Long> ids = TestProducts.createAndRead(this.http, "Sentinel", "5.00", 20);
 		TestProducts.awaitCacheHit(this.http, ids.get(19));
 
 		FailoverLoad load = FailoverLoad.start(this.port, ids, 4);

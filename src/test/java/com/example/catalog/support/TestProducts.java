@@ -1,6 +1,8 @@
 package com.example.catalog.support;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import org.springframework.core.ParameterizedTypeReference;
@@ -36,6 +38,20 @@ public final class TestProducts {
 			.returnResult()
 			.getResponseBody();
 		return ((Number) body.get("id")).longValue();
+	}
+
+	/**
+	 * Creates {@code count} products named {@code name + " " + i} and reads each once (so
+	 * that it is loaded into the cache); returns their ids in order.
+	 */
+	public static List<Long> createAndRead(RestTestClient http, String name, String price, int count) {
+		List<Long> ids = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			long id = create(http, name + " " + i, price, 1);
+			read(http, id);
+			ids.add(id);
+		}
+		return ids;
 	}
 
 	/** Reads a product; fails unless the answer is 200. */
