@@ -29,9 +29,8 @@ class ClusterTests {
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
-		TestEnvironment.register(registry, "127.0.0.1", topology.serverPorts().get(0));
+		topology.register(registry);
 		TestEnvironment.relaxRedisTimeouts(registry);
-		registry.add("spring.data.redis.cluster.nodes", () -> RedisTopology.addresses(topology.serverPorts()));
 	}
 
 	@Autowired

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import com.example.catalog.support.FailoverLoad;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisTopology;
-import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -34,9 +33,7 @@ class SentinelFailoverTests {
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
-		TestEnvironment.register(registry, "127.0.0.1", topology.serverPorts().get(0));
-		registry.add("spring.data.redis.sentinel.master", () -> RedisTopology.MASTER_NAME);
-		registry.add("spring.data.redis.sentinel.nodes", () -> RedisTopology.addresses(topology.sentinelPorts()));
+		topology.register(registry);
 	}
 
 	@Autowired

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import org.springframework.test.context.DynamicPropertyRegistry;
+
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -137,6 +139,21 @@ public final class RedisTopology implements AutoCloseable {
 
 	public List<Integer> sentinelPorts() {
 		return this.nodes.stream().filter((node) -> node.name().startsWith("sentinel")).map(Node::port).toList();
+	}
+
+	/**
+	 * Points the service at this topology: its sentinels when it has some, else its
+	 * Cluster nodes (and the first server as the plain address the test support needs).
+	 */
+	public void register(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry, "127.0.0.1", serverPorts().get(0));
+		if (sentinelPorts().isEmpty()) {
+			registry.add("spring.data.redis.cluster.nodes", () -> addresses(serverPorts()));
+		}
+		else {
+			registry.add("spring.data.redis.sentinel.master", () -> MASTER_NAME);
+			registry.add("spring.data.redis.sentinel.nodes", () -> addresses(sentinelPorts()));
+		}
 	}
 
 	/** {@code 127.0.0.1:port,...} of the given ports. */
