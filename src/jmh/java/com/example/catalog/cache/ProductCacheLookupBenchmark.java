@@ -122,7 +122,11 @@ public class ProductCacheLookupBenchmark {
 		this.exposingTemplate.afterPropertiesSet();
 		CacheProperties properties = new CacheProperties(Duration.ofHours(1), Duration.ofSeconds(30), 0.1,
 				"jmh-" + ProcessHandle.current().pid() + ":product:", Duration.ofSeconds(2));
-		this.cache = new ProductCache(this.template, new RedisGuard(properties, this.factory), properties, meters);
+		RedisGuard guard = new RedisGuard(properties, this.factory);
+		NearCache nearCacheOff = new NearCache(new NearCacheProperties(false, 1, Duration.ofSeconds(1)), properties,
+				guard, this.factory, meters);
+		this.cache = new ProductCache(this.template, guard, new ReplicatedMarkers(this.factory, guard), properties,
+				nearCacheOff, meters);
 		this.lookupScript = RedisScript.of(
 				new ClassPathResource("cache/lookup.lua").getContentAsString(StandardCharsets.UTF_8), List.class);
 		this.lettuce = ((io.lettuce.core.RedisClient) this.factory.getNativeClient())

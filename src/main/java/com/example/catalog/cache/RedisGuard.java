@@ -30,7 +30,11 @@ public class RedisGuard {
 
 	private final CircuitBreaker breaker;
 
-	private final AtomicBoolean available = new AtomicBoolean(true);
+	/**
+	 * What the log last said. It starts at "up" so that a Redis missing at start-up is
+	 * logged once as an outage, and its first answer is not logged as a return.
+	 */
+	private final AtomicBoolean loggedUp = new AtomicBoolean(true);
 
 	/**
 	 * Whether the last command succeeded. Until one has, Spring Data Redis creates the
@@ -128,7 +132,7 @@ public class RedisGuard {
 		try {
 			T result = this.breaker.executeSupplier(command);
 			this.proven = true;
-			if (this.available.compareAndSet(false, true)) {
+			if (this.loggedUp.compareAndSet(false, true)) {
 				logger.info("Redis is reachable again: caching resumed");
 				this.recoveryListeners.forEach(Runnable::run);
 			}
@@ -140,7 +144,7 @@ public class RedisGuard {
 		catch (RuntimeException failure) {
 			this.proven = false;
 			// Any failure of the cache must degrade to the database, whatever its type.
-			if (this.available.compareAndSet(true, false)) {
+			if (this.loggedUp.compareAndSet(true, false)) {
 				logger.warn("Redis is unavailable ({}): serving from the database without cache until it returns",
 						NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
 				this.outageListeners.forEach(Runnable::run);
@@ -150,9 +154,12 @@ public class RedisGuard {
 		}
 	}
 
-	/** Whether the last Redis command succeeded. */
+	/**
+	 * Whether the last Redis command succeeded: false until one has, so that a Redis that
+	 * accepts connections but has not answered yet is not reported usable.
+	 */
 	public boolean isAvailable() {
-		return this.available.get();
+		return this.proven;
 	}
 
 	CircuitBreaker.State breakerState() {

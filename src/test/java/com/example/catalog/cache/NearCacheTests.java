@@ -304,6 +304,13 @@ class NearCacheTests {
 		});
 	}
 
+	private String clientList() {
+		return this.direct.execute((RedisCallback<String>) (connection) -> {
+			Object list = connection.execute("CLIENT", "LIST".getBytes());
+			return (list instanceof byte[] bytes) ? new String(bytes) : String.valueOf(list);
+		});
+	}
+
 	private double nearHits() {
 		return this.meters.get("catalog.cache.lookups").tag("outcome", "near_hit").counter().count();
 	}
@@ -311,10 +318,10 @@ class NearCacheTests {
 	/** CLIENT KILL of every tracking connection of this key prefix (A's and B's). */
 	private void killTrackingConnections() {
 		String name = NearCache.clientName(this.cacheProperties.keyPrefix());
-		String clients = this.direct.execute((RedisCallback<String>) (connection) -> {
-			Object list = connection.execute("CLIENT", "LIST".getBytes());
-			return (list instanceof byte[] bytes) ? new String(bytes) : String.valueOf(list);
-		});
+		// A tracks once its first Redis command has been answered: wait for both.
+		String clients = await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(100))
+			.until(this::clientList, (list) -> list.split(" name=" + name + " ", -1).length - 1 == 2);
 		int killed = 0;
 		for (String line : clients.split("\n")) {
 			if (line.contains(" name=" + name + " ")) {

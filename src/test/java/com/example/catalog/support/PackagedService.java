@@ -25,9 +25,12 @@ public final class PackagedService implements AutoCloseable {
 
 	private final int port;
 
-	private PackagedService(Process process, int port) {
+	private final Path log;
+
+	private PackagedService(Process process, int port, Path log) {
 		this.process = process;
 		this.port = port;
+		this.log = log;
 	}
 
 	/**
@@ -35,29 +38,44 @@ public final class PackagedService implements AutoCloseable {
 	 * answers; its output goes to {@code log}.
 	 */
 	public static PackagedService start(Map<String, String> environment, Path log) throws Exception {
+		PackagedService service = launch(environment, log);
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+		while (System.nanoTime() < deadline) {
+			if (service.answers()) {
+				return service;
+			}
+			Thread.sleep(200);
+		}
+		service.kill();
+		throw new IllegalStateException("The service did not answer /health within 180 s; see " + log);
+	}
+
+	/**
+	 * Starts the jar without waiting for it: for tests of what it answers while it
+	 * starts.
+	 */
+	public static PackagedService launch(Map<String, String> environment, Path log) throws IOException {
 		int port = freePort();
 		ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-jar", jar().toString());
 		builder.environment().putAll(environment);
 		builder.environment().put("API_PORT", Integer.toString(port));
+		builder.environment().putIfAbsent("MANAGEMENT_PORT", Integer.toString(freePort()));
 		builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-		PackagedService service = new PackagedService(builder.start(), port);
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-		while (System.nanoTime() < deadline) {
-			if (!service.process.isAlive()) {
-				throw new IllegalStateException("The service exited; see " + log);
-			}
-			try {
-				if (service.send(HttpRequest.newBuilder(service.uri("/health"))).statusCode() == 200) {
-					return service;
-				}
-			}
-			catch (IOException notYet) {
-				Thread.sleep(200);
-			}
+		return new PackagedService(builder.start(), port, log);
+	}
+
+	/** Whether {@code /health} answers 200 now; fails if the process has exited. */
+	public boolean answers() throws InterruptedException {
+		if (!this.process.isAlive()) {
+			throw new IllegalStateException("The service exited; see " + this.log);
 		}
-		service.kill();
-		throw new IllegalStateException("The service did not answer /health within 180 s; see " + log);
+		try {
+			return send(HttpRequest.newBuilder(uri("/health"))).statusCode() == 200;
+		}
+		catch (IOException notYet) {
+			return false;
+		}
 	}
 
 	public URI uri(String path) {
