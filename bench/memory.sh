@@ -18,6 +18,9 @@
 # Env:   N=2000 THREADS=2 CONNS=64 WARM_S=30 MEASURE_S=30 BENCH_QUIET_WAIT=60 BENCH_KEEP=0
 #        JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
 #        FLAGS_BEFORE, FLAGS_AFTER (defaults below; AFTER = the Dockerfile's ENTRYPOINT)
+#        FLAGS_TRY (a third variant "try", measured last, MALLOC_ARENA_MAX=2 like "after")
+#        NMT=1 (adds -XX:NativeMemoryTracking=summary to every variant and prints, for each,
+#        what the JVM has committed by category at the end of the measured load)
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-2000}"
@@ -58,6 +61,7 @@ app_env() {
 # start NAME ARENAS FLAGS: a training run with FLAGS, then the service with FLAGS and the cache.
 start() {
 	local name="$1" arenas="$2" flags="$3" i
+	[ "${NMT:-0}" = 0 ] || flags="$flags -XX:NativeMemoryTracking=summary"
 	log "$name: training run ($flags)"
 	# shellcheck disable=SC2086
 	(app_env MALLOC_ARENA_MAX="$arenas" "$JDK25/bin/java" $CONTAINER_RAM $flags -XX:AOTCacheOutput="$T/$name.aot" \
@@ -107,6 +111,13 @@ measure() {
 		"$(awk '{ printf "%.0f", $1 / 1024 }' <<<"$(kib RssFile "$pid")")" \
 		"$(awk '{ printf "%.0f", $1 / 1024 }' <<<"$(kib VmHWM "$pid")")" >>"$T/results"
 	log "$name: $(tail -n 1 "$T/results")"
+	if [ "${NMT:-0}" != 0 ]; then
+		# One line per category: committed MB (Java Heap, Class, Thread, Code, GC, ...).
+		"$JDK25/bin/jcmd" "$pid" VM.native_memory summary scale=MB >"$T/nmt-$name.txt" 2>&1 || true
+		sed -n 's/^-  *\(.*\) (reserved=[0-9]*MB, committed=\([0-9]*\)MB.*/\1 \2/p; s/^Total: reserved=[0-9]*MB, committed=\([0-9]*\)MB.*/Total \1/p' \
+			"$T/nmt-$name.txt" | awk -v n="$name" '{ c = $NF; $NF = ""; printf "%s=%s ", $0, c } END { print "" }' \
+			| sed "s/^/NMT $name (committed MB): /" >>"$T/nmt-summary"
+	fi
 	bench_kill9 "$pid"
 }
 
@@ -118,16 +129,22 @@ bench_seed "$API_PORT" "$N" "$T/ids.txt"
 measure before
 start after 2 "$FLAGS_AFTER"
 measure after
+if [ -n "${FLAGS_TRY:-}" ]; then
+	start try 2 "$FLAGS_TRY"
+	measure try
+fi
 
 echo
 echo "RESIDENT MEMORY UNDER THE 95/5 MIX  $(date -u +%Y-%m-%dT%H:%MZ)  wrk -t$THREADS -c$CONNS, ${WARM_S} s warm-up + ${MEASURE_S} s measured, ids 1..$N  commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "JDK: $("$JDK25/bin/java" -version 2>&1 | sed -n 2p), AOT cache, $CONTAINER_RAM (the compose mem_limit)"
 echo "before: $FLAGS_BEFORE (MALLOC_ARENA_MAX unset)"
 echo "after:  $FLAGS_AFTER MALLOC_ARENA_MAX=2"
+[ -z "${FLAGS_TRY:-}" ] || echo "try:    $FLAGS_TRY MALLOC_ARENA_MAX=2"
 printf '%-8s %8s %8s %8s %5s %12s %12s %9s %9s %10s\n' variant "req/s" "p50 ms" "p99 ms" 5xx "peak RSS MB" "mean RSS MB" "anon MB" "file MB" "VmHWM MB"
 while read -r n rps p50 p99 e5 peak mean anon file hwm; do
 	printf '%-8s %8s %8s %8s %5s %12s %12s %9s %9s %10s\n' "$n" "$rps" "$p50" "$p99" "$e5" "$peak" "$mean" "$anon" "$file" "$hwm"
 	echo "MEMORY variant=$n rps=$rps p99_ms=$p99 5xx=$e5 peak_rss_mb=$peak mean_rss_mb=$mean hwm_mb=$hwm" >>"$T/summary"
 done <"$T/results"
 cat "$T/summary"
+[ ! -f "$T/nmt-summary" ] || cat "$T/nmt-summary"
 bench_load_note
