@@ -8,6 +8,8 @@
 # of WARM_S, then PROFILE_S of recording under load. The summary is printed and written to
 # OUT (default bench/results/profile-hit.txt); the recording is kept next to it as
 # profile-hit.jfr (open it with JDK Mission Control, or `jfr print`).
+# To see what is under one frame: jfr print --stack-depth 256 --events jdk.ExecutionSample FILE
+#   | python3 bench/py/jfr_below.py 'DispatcherServlet.doDispatch$' 2
 #
 # Usage: bench/profile-hit.sh [LABEL]
 # Env:   N=2000 THREADS=2 CONNS=64 WARM_S=30 PROFILE_S=20 TOP=25 OUT=bench/results/profile-hit.txt

@@ -46,9 +46,9 @@ cache_up() {
 }
 
 # Whether a read really went through Redis: a list page answered with X-Cache MISS or HIT,
-# not BYPASS. The cache health is UP from the start until a Redis command fails, so on its
-# own it does not prove that the service has reached Redis yet (its first connection can
-# still fail: seen here once over TLS, "Currently not connected", reconnected 0.3 s later).
+# not BYPASS. The cache health is UP once a Redis command has been answered; a read is what
+# proves that requests reach Redis too (a connection can still fail right after: seen here
+# once over TLS, "Currently not connected", reconnected 0.3 s later).
 cache_used() {
   local port="$1" status
   status=$(http GET "http://127.0.0.1:$port/products?size=1")
