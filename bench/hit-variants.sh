@@ -58,34 +58,24 @@ for variant in "$@"; do
 done
 bench_fill_cache "${PORTS[0]}" "$N"
 
-run_wrk() {
-	local name="$1" url="$2" secs="$3"
-	shift 3
-	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/get-random.lua" "$url" -- "$@" \
-		>"$T/wrk-$name.txt" 2>&1 || true
-	grep -q '^RESULT ' "$T/wrk-$name.txt" || { cat "$T/wrk-$name.txt" >&2; die "wrk ($name) printed no RESULT line"; }
-	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-8)"
-}
-
 # Two passes: a JVM that waited while the others were loaded is not compiled yet.
 log "warm-up 2 x ${WARM_S} s of each variant (not measured)"
 for pass in 1 2; do
-	run_wrk "warm-ceiling-$pass" "$CEILING" $((WARM_S / 2)) 1 1 warm /actuator/info
+	bench_run_wrk "warm-ceiling-$pass" "$CEILING" get-random.lua $((WARM_S / 2)) 1 1 warm /actuator/info
 	for i in "${!LABELS[@]}"; do
-		run_wrk "warm-${LABELS[$i]}-$pass" "http://127.0.0.1:${PORTS[$i]}" "$WARM_S" 1 "$N" warm
+		bench_run_wrk "warm-${LABELS[$i]}-$pass" "http://127.0.0.1:${PORTS[$i]}" get-random.lua "$WARM_S" 1 "$N" warm
 	done
 done
 bench_wait_quiet
 for r in $(seq 1 "$ROUNDS"); do
-	run_wrk "ceiling-$r" "$CEILING" "$PHASE_S" 1 1 a /actuator/info
+	bench_run_wrk "ceiling-$r" "$CEILING" get-random.lua "$PHASE_S" 1 1 a /actuator/info
 	for i in "${!LABELS[@]}"; do
-		run_wrk "${LABELS[$i]}-$r" "http://127.0.0.1:${PORTS[$i]}" "$PHASE_S" 1 "$N" b
+		bench_run_wrk "${LABELS[$i]}-$r" "http://127.0.0.1:${PORTS[$i]}" get-random.lua "$PHASE_S" 1 "$N" b
 	done
 done
 
-files() { ls "$T"/wrk-"$1"-[0-9]*.txt | grep -v '/wrk-warm-'; }
-sum_field() { local s=0 f; for f in $(files "$1"); do s=$(awk -v s="$s" -v x="$(bench_wrk_field "$f" "$2")" 'BEGIN { print s + x }'); done; echo "$s"; }
-rps() { awk -v r="$(sum_field "$1" requests)" -v s="$(sum_field "$1" duration_s)" 'BEGIN { printf "%.0f", (s > 0) ? r / s : 0 }'; }
+files() { bench_rounds "$1"; }
+rps() { bench_rounds_rps "$1"; }
 round_rps() { bench_wrk_field "$T/wrk-$1-$2.txt" rps | cut -d. -f1; }
 
 mkdir -p "$(dirname "$OUT")"

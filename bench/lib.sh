@@ -207,6 +207,34 @@ bench_fill_cache() {
 # bench_wrk_field FILE KEY: the value of KEY=... on the RESULT line that bench/wrk/*.lua print.
 bench_wrk_field() { sed -n "s/^RESULT .*\b$2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 
+# bench_run_wrk NAME URL SCRIPT SECONDS ARGS...: one wrk run (-t$THREADS -c$CONNS, latency, 5 s
+# timeout) with bench/wrk/SCRIPT and its ARGS; its output in $BENCH_TMP/wrk-NAME.txt. Logs the
+# RESULT line; dies without one.
+bench_run_wrk() {
+	local name="$1" url="$2" script="$3" secs="$4" out="$BENCH_TMP/wrk-$1.txt"
+	shift 4
+	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/$script" "$url" -- "$@" \
+		>"$out" 2>&1 || true
+	grep -q '^RESULT ' "$out" || { cat "$out" >&2; die "wrk ($name) printed no RESULT line"; }
+	log "$name: $(grep '^RESULT ' "$out" | cut -d' ' -f3-8)"
+}
+
+# Rounds of one phase: the bench_run_wrk outputs named PHASE-1, PHASE-2, ...
+bench_rounds() { ls "$BENCH_TMP"/wrk-"$1"-[0-9]*.txt 2>/dev/null; }
+
+# bench_rounds_sum PHASE KEY: KEY of the RESULT lines summed over the phase's rounds.
+bench_rounds_sum() {
+	local s=0 f
+	for f in $(bench_rounds "$1"); do s=$(awk -v s="$s" -v x="$(bench_wrk_field "$f" "$2")" 'BEGIN { print s + x }'); done
+	echo "$s"
+}
+
+# bench_rounds_rps PHASE: requests per second over all the phase's rounds together.
+bench_rounds_rps() {
+	awk -v r="$(bench_rounds_sum "$1" requests)" -v s="$(bench_rounds_sum "$1" duration_s)" \
+		'BEGIN { printf "%.0f", (s > 0) ? r / s : 0 }'
+}
+
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 

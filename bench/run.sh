@@ -60,16 +60,6 @@ REDIS_PORT="$(bench_free_port)"
 	|| die "port clash, run again"
 log "jar: $JAR; S $PORT_S (management $MGMT_S) -> redis $REDIS_PORT; D $PORT_D -> nothing at $DEAD_PORT; temp dir $T"
 
-# run_wrk NAME URL SCRIPT SECONDS ARGS...: one wrk run; its output in $T/wrk-NAME.txt
-run_wrk() {
-	local name="$1" url="$2" script="$3" secs="$4"
-	shift 4
-	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/$script" "$url" -- "$@" \
-		>"$T/wrk-$name.txt" 2>&1 || true
-	grep -q '^RESULT ' "$T/wrk-$name.txt" || { cat "$T/wrk-$name.txt" >&2; die "wrk ($name) printed no RESULT line"; }
-	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-8)"
-}
-
 status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }
 
 # ------------------------------------------------------------------------------ set-up
@@ -103,35 +93,35 @@ log "ceiling: $CEILING/actuator/info; list endpoint: $([ "$HAS_LIST" = 1 ] && ec
 bench_fill_cache "$PORT_S" "$N"
 [ "$HAS_NEAR" = 0 ] || bench_fill_cache "$PORT_G" "$N"
 log "warm-up ${WARM_S} s of each of S (hits), D (database) and the ceiling (not measured)"
-run_wrk warm-b "http://127.0.0.1:$PORT_S" get-random.lua "$WARM_S" 1 "$N" warm-b
-run_wrk warm-c "http://127.0.0.1:$PORT_D" get-random.lua "$WARM_S" 1 "$N" warm-c
-run_wrk warm-a "$CEILING" get-random.lua $((WARM_S / 2)) 1 1 warm-a /actuator/info
-[ "$HAS_NEAR" = 0 ] || run_wrk warm-g "http://127.0.0.1:$PORT_G" get-random.lua "$WARM_S" 1 "$N" warm-g
+bench_run_wrk warm-b "http://127.0.0.1:$PORT_S" get-random.lua "$WARM_S" 1 "$N" warm-b
+bench_run_wrk warm-c "http://127.0.0.1:$PORT_D" get-random.lua "$WARM_S" 1 "$N" warm-c
+bench_run_wrk warm-a "$CEILING" get-random.lua $((WARM_S / 2)) 1 1 warm-a /actuator/info
+[ "$HAS_NEAR" = 0 ] || bench_run_wrk warm-g "http://127.0.0.1:$PORT_G" get-random.lua "$WARM_S" 1 "$N" warm-g
 if [ "$HAS_LIST" = 1 ]; then
-	run_wrk warm-f "http://127.0.0.1:$PORT_S" get-random.lua $((WARM_S / 2)) 0 $((PAGES - 1)) warm-f "/products?page=%d&size=20"
+	bench_run_wrk warm-f "http://127.0.0.1:$PORT_S" get-random.lua $((WARM_S / 2)) 0 $((PAGES - 1)) warm-f "/products?page=%d&size=20"
 fi
 
 # ------------------------------------------------------------------------------ measured
 bench_wait_quiet
 for r in $(seq 1 "$ROUNDS"); do
-	run_wrk "a-$r" "$CEILING" get-random.lua "$PHASE_S" 1 1 a /actuator/info
-	run_wrk "b-$r" "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" b
-	run_wrk "c-$r" "http://127.0.0.1:$PORT_D" get-random.lua "$PHASE_S" 1 "$N" c
-	[ "$HAS_NEAR" = 0 ] || run_wrk "g-$r" "http://127.0.0.1:$PORT_G" get-random.lua "$PHASE_S" 1 "$N" g
+	bench_run_wrk "a-$r" "$CEILING" get-random.lua "$PHASE_S" 1 1 a /actuator/info
+	bench_run_wrk "b-$r" "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" b
+	bench_run_wrk "c-$r" "http://127.0.0.1:$PORT_D" get-random.lua "$PHASE_S" 1 "$N" c
+	[ "$HAS_NEAR" = 0 ] || bench_run_wrk "g-$r" "http://127.0.0.1:$PORT_G" get-random.lua "$PHASE_S" 1 "$N" g
 done
 if [ "$HAS_LIST" = 1 ]; then
-	run_wrk f-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 0 $((PAGES - 1)) f "/products?page=%d&size=20"
+	bench_run_wrk f-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 0 $((PAGES - 1)) f "/products?page=%d&size=20"
 fi
-run_wrk e-1 "http://127.0.0.1:$PORT_S" mix.lua "$PHASE_S" 1 "$N" e
+bench_run_wrk e-1 "http://127.0.0.1:$PORT_S" mix.lua "$PHASE_S" 1 "$N" e
 log "kill -9 redis-server of S"
 bench_kill9 "$REDIS_PID"
-run_wrk d-warm "http://127.0.0.1:$PORT_S" get-random.lua 5 1 "$N" d-warm
-run_wrk d-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" d
+bench_run_wrk d-warm "http://127.0.0.1:$PORT_S" get-random.lua 5 1 "$N" d-warm
+bench_run_wrk d-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 1 "$N" d
 
 # ------------------------------------------------------------------------------ summary
-files() { ls "$T"/wrk-"$1"-[0-9]*.txt 2>/dev/null; }
-sum_field() { local s=0 f; for f in $(files "$1"); do s=$(awk -v s="$s" -v x="$(bench_wrk_field "$f" "$2")" 'BEGIN { print s + x }'); done; echo "$s"; }
-rps() { local req secs; req="$(sum_field "$1" requests)"; secs="$(sum_field "$1" duration_s)"; awk -v r="$req" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0) ? r / s : 0 }'; }
+files() { bench_rounds "$1"; }
+sum_field() { bench_rounds_sum "$1" "$2"; }
+rps() { bench_rounds_rps "$1"; }
 pct() { bench_merged_percentile "$2" $(files "$1"); }
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0) ? x / y : 0 }'; }
 
