@@ -4,9 +4,10 @@
 #
 # One private redis-server and one SQLite file with N products; one instance per variant, all
 # on that Redis, all warmed up; then, ROUNDS times, the ceiling (GET /actuator/info on the
-# first variant's management port) and GET /products/{id} (random ids, all hits) on each
-# variant, alternated so that the machine's drift weighs on all alike. Prints req/s, p50, p99
-# and each variant's ratio to the ceiling; writes the table to OUT (bench/results/hit-variants.txt).
+# first variant's management port, or on its API port with CEILING_ON_API_PORT=1) and
+# GET /products/{id} (random ids, all hits) on each variant, alternated so that the machine's
+# drift weighs on all alike. Prints req/s, p50, p99 and each variant's ratio to the ceiling;
+# writes the table to OUT (bench/results/hit-variants.txt).
 #
 # A variant is LABEL=JAVA|JAR|ENV (ENV: space-separated assignments; JAVA and JAR may be empty
 # for `java` on PATH and the checkout's jar).
@@ -14,6 +15,10 @@
 #        bench/hit-variants.sh "jdk17=||" "jdk25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java||"
 #        bench/hit-variants.sh "before=|/tmp/old.jar|" "after=||"
 # Env:   N=10000 THREADS=2 CONNS=64 WARM_S=30 PHASE_S=10 ROUNDS=3 OUT=bench/results/hit-variants.txt
+#        CEILING_ON_API_PORT=1: the first variant serves the actuator on its API port
+#        (MANAGEMENT_PORT = API_PORT), so that the ceiling goes through the same connector,
+#        filters and DispatcherServlet as the hits (issue #10's definition, written before the
+#        actuator had a port of its own)
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-10000}"
@@ -46,6 +51,7 @@ for variant in "$@"; do
 	IFS='|' read -r java jar env <<<"${variant#*=}"
 	port="$(bench_free_port)"
 	mgmt="$(bench_free_port)"
+	[ "${#LABELS[@]}" -gt 0 ] || [ "${CEILING_ON_API_PORT:-0}" = 0 ] || mgmt="$port"
 	java_dir="$([ -n "$java" ] && dirname "$java" || dirname "$(command -v java)")"
 	log "variant $label: java $java_dir/java, jar ${jar:-$DEFAULT_JAR}, env '${env}', port $port"
 	# shellcheck disable=SC2086
@@ -81,7 +87,7 @@ round_rps() { bench_wrk_field "$T/wrk-$1-$2.txt" rps | cut -d. -f1; }
 mkdir -p "$(dirname "$OUT")"
 {
 	echo "bench/hit-variants.sh  $(date -u +%Y-%m-%dT%H:%MZ)  commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds"
-	echo "machine: $(nproc) cores; ceiling: /actuator/info of '${LABELS[0]}'"
+	echo "machine: $(nproc) cores; ceiling: /actuator/info of '${LABELS[0]}' ($([ "${CEILING_ON_API_PORT:-0}" = 0 ] && echo 'its management port' || echo 'its API port: MANAGEMENT_PORT = API_PORT'))"
 	printf '%-12s %9s %8s %8s %9s %6s  %s\n' variant "req/s" "p50 ms" "p99 ms" "per round" "/ceil" "what"
 	printf '%-12s %9s %8s %8s %9s %6s\n' ceiling "$(rps ceiling)" "$(bench_merged_percentile 50 $(files ceiling))" \
 		"$(bench_merged_percentile 99 $(files ceiling))" "" "1.00"

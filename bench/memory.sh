@@ -19,6 +19,8 @@
 #        JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
 #        FLAGS_BEFORE, FLAGS_AFTER (defaults below; AFTER = the Dockerfile's ENTRYPOINT)
 #        FLAGS_TRY (a third variant "try", measured last, MALLOC_ARENA_MAX=2 like "after")
+#        TRY_AOT=0 (starts "try" without a training run or an AOT cache: the JDK's own CDS
+#        archive only, to see what the cache itself holds resident)
 #        NMT=1 (adds -XX:NativeMemoryTracking=summary to every variant and prints, for each,
 #        what the JVM has committed by category at the end of the measured load)
 source "$(dirname "$0")/lib.sh"
@@ -61,14 +63,19 @@ app_env() {
 # start NAME ARENAS FLAGS: a training run with FLAGS, then the service with FLAGS and the cache.
 start() {
 	local name="$1" arenas="$2" flags="$3" i
+	local cache="-XX:AOTCache=$T/$name.aot"
 	[ "${NMT:-0}" = 0 ] || flags="$flags -XX:NativeMemoryTracking=summary"
-	log "$name: training run ($flags)"
+	if [ "$name" = try ] && [ "${TRY_AOT:-1}" = 0 ]; then
+		cache=""
+	else
+		log "$name: training run ($flags)"
+		# shellcheck disable=SC2086
+		(app_env MALLOC_ARENA_MAX="$arenas" "$JDK25/bin/java" $CONTAINER_RAM $flags -XX:AOTCacheOutput="$T/$name.aot" \
+			-Dspring.context.exit=onRefresh -jar "$APP" >"$T/train-$name.log" 2>&1) \
+			|| { tail -n 30 "$T/train-$name.log" >&2; die "training run $name failed"; }
+	fi
 	# shellcheck disable=SC2086
-	(app_env MALLOC_ARENA_MAX="$arenas" "$JDK25/bin/java" $CONTAINER_RAM $flags -XX:AOTCacheOutput="$T/$name.aot" \
-		-Dspring.context.exit=onRefresh -jar "$APP" >"$T/train-$name.log" 2>&1) \
-		|| { tail -n 30 "$T/train-$name.log" >&2; die "training run $name failed"; }
-	# shellcheck disable=SC2086
-	app_env MALLOC_ARENA_MAX="$arenas" "$JDK25/bin/java" $CONTAINER_RAM $flags -XX:AOTCache="$T/$name.aot" \
+	app_env MALLOC_ARENA_MAX="$arenas" "$JDK25/bin/java" $CONTAINER_RAM $flags $cache \
 		-jar "$APP" >"$T/app-$name.log" 2>&1 &
 	APP_PID=$!
 	bench_track "$APP_PID"
@@ -139,7 +146,7 @@ echo "RESIDENT MEMORY UNDER THE 95/5 MIX  $(date -u +%Y-%m-%dT%H:%MZ)  wrk -t$TH
 echo "JDK: $("$JDK25/bin/java" -version 2>&1 | sed -n 2p), AOT cache, $CONTAINER_RAM (the compose mem_limit)"
 echo "before: $FLAGS_BEFORE (MALLOC_ARENA_MAX unset)"
 echo "after:  $FLAGS_AFTER MALLOC_ARENA_MAX=2"
-[ -z "${FLAGS_TRY:-}" ] || echo "try:    $FLAGS_TRY MALLOC_ARENA_MAX=2"
+[ -z "${FLAGS_TRY:-}" ] || echo "try:    $FLAGS_TRY MALLOC_ARENA_MAX=2$([ "${TRY_AOT:-1}" = 1 ] || echo ', no AOT cache (TRY_AOT=0)')"
 printf '%-8s %8s %8s %8s %5s %12s %12s %9s %9s %10s\n' variant "req/s" "p50 ms" "p99 ms" 5xx "peak RSS MB" "mean RSS MB" "anon MB" "file MB" "VmHWM MB"
 while read -r n rps p50 p99 e5 peak mean anon file hwm; do
 	printf '%-8s %8s %8s %8s %5s %12s %12s %9s %9s %10s\n' "$n" "$rps" "$p50" "$p99" "$e5" "$peak" "$mean" "$anon" "$file" "$hwm"
