@@ -10,24 +10,14 @@ import collections
 import re
 import sys
 
+import jfr_samples
+
 ANCHOR = re.compile(sys.argv[1])
 DEPTH = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 TOP = int(sys.argv[3]) if len(sys.argv) > 3 else 20
-FRAME = re.compile(r"^([\w$.<>/]+)\.([\w$<>]+)\(.*\)\s+line:")
 
-samples, frames = [], []
-for line in sys.stdin:
-    s = line.strip()
-    if s.startswith("jdk.ExecutionSample"):
-        if frames:
-            samples.append(frames)
-        frames = []
-        continue
-    m = FRAME.match(s)
-    if m:
-        frames.append(m.group(1).rsplit(".", 1)[-1] + "." + m.group(2))
-if frames:
-    samples.append(frames)
+# "Class.method" of each frame, top of the stack first
+samples = [[jfr_samples.short(frame) for frame in x.frames] for x in jfr_samples.read(sys.stdin) if x.frames]
 
 paths, under = collections.Counter(), 0
 for stack in samples:

@@ -11,6 +11,8 @@ import collections
 import re
 import sys
 
+import jfr_samples
+
 UNTIL = sys.argv[1] if len(sys.argv) > 1 else None
 TOP = int(sys.argv[2]) if len(sys.argv) > 2 else 25
 
@@ -31,28 +33,10 @@ PARTS = [
     ("class loading and linking", r"^java\.lang\.ClassLoader\.(loadClass|defineClass)|^jdk\.internal\.loader\.|^java\.lang\.Class\.forName"),
     ("reflection and proxies", r"^java\.lang\.reflect\.|^org\.springframework\.cglib\.|^java\.lang\.invoke\."),
 ]
-FRAME = re.compile(r"^([\w$.<>/]+)\(.*\)\s+line:")
 
-samples = []  # (thread, frames top first)
-thread, frames, time = "?", [], ""
-def flush():
-    if frames and (UNTIL is None or time <= UNTIL):
-        samples.append((thread, list(frames)))
-
-for line in sys.stdin:
-    s = line.strip()
-    if s.startswith("jdk.ExecutionSample"):
-        flush()
-        thread, frames, time = "?", [], ""
-    elif s.startswith("startTime = "):
-        time = s.split("=", 1)[1].strip()[:12]
-    elif s.startswith("sampledThread = "):
-        thread = re.sub(r"[-#]?\d+", "#", s.split("=", 1)[1].strip().split(" (")[0].strip('"'))
-    else:
-        m = FRAME.match(s)
-        if m:
-            frames.append(m.group(1))
-flush()
+# (thread with its numbers masked, so that a pool's threads count as one; frames top first)
+samples = [(re.sub(r"[-#]?\d+", "#", x.thread), x.frames) for x in jfr_samples.read(sys.stdin)
+           if x.frames and (UNTIL is None or x.time <= UNTIL)]
 
 total = len(samples) or 1
 print(f"samples: {len(samples)} (jdk.ExecutionSample{', up to ' + UNTIL if UNTIL else ''}; JIT and GC threads are not sampled)")

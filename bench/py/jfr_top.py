@@ -10,6 +10,8 @@ import collections
 import re
 import sys
 
+import jfr_samples
+
 TOP = int(sys.argv[1]) if len(sys.argv) > 1 else 25
 
 # Named parts of a hit: a sample counts for a part when any frame of its stack matches.
@@ -23,28 +25,15 @@ PARTS = [
     ("Netty event loop (Lettuce I/O thread)", r"io\.netty\.channel\.nio\.NioEventLoop\.run|io\.netty\.channel\.SingleThreadIoEventLoop"),
     ("Logging (SLF4J/Logback)", r"^ch\.qos\.logback\.|^org\.slf4j\."),
     ("Circuit breaker (Resilience4j)", r"io\.github\.resilience4j\."),
-    ("ProductCache.read", r"com\.example\.catalog\.cache\.ProductCache\.read\("),
+    ("ProductCache.read", r"com\.example\.catalog\.cache\.ProductCache\.read$"),
     ("Tomcat socket I/O (NioEndpoint)", r"org\.apache\.tomcat\.util\.net\.NioEndpoint"),
     ("Spring MVC dispatch (DispatcherServlet.doDispatch)", r"DispatcherServlet\.doDispatch"),
     ("Jackson", r"^tools\.jackson\.|^com\.fasterxml\.jackson\."),
     ("JIT compiler / GC (no Java stack)", r"^<no java frames>$"),
 ]
 
-samples = []  # (thread, [frames top first])
-thread, frames, in_stack = None, [], False
-for line in sys.stdin:
-    s = line.strip()
-    if s.startswith("jdk.ExecutionSample"):
-        thread, frames, in_stack = "?", [], False
-    elif s.startswith("sampledThread = "):
-        thread = s.split("=", 1)[1].strip().split(" (")[0].strip('"')
-    elif s.startswith("stackTrace = ["):
-        in_stack = True
-    elif in_stack and s == "]":
-        in_stack = False
-        samples.append((thread, frames or ["<no java frames>"]))
-    elif in_stack and s and s != "...":
-        frames.append(re.sub(r"\s+line:.*$", "", s))
+# (thread, frames top first); a sample taken outside Java code counts as "<no java frames>"
+samples = [(x.thread, x.frames or ["<no java frames>"]) for x in jfr_samples.read(sys.stdin)]
 
 n = len(samples)
 if n == 0:
@@ -59,21 +48,14 @@ def kind(name):
     return "other threads"
 
 
-def short(frame):
-    # package.Class.method(args) -> Class.method
-    name = frame.split("(")[0]
-    parts = name.split(".")
-    return ".".join(parts[-2:]) if len(parts) >= 2 else name
-
-
 def pct(c):
     return "%5.1f%%" % (100.0 * c / n)
 
 
-self_counts = collections.Counter(short(f[0]) for _, f in samples)
+self_counts = collections.Counter(jfr_samples.short(f[0]) for _, f in samples)
 incl_counts = collections.Counter()
 for _, f in samples:
-    incl_counts.update(set(short(x) for x in f))
+    incl_counts.update(set(jfr_samples.short(x) for x in f))
 kinds = collections.Counter(kind(t) for t, _ in samples)
 
 print("samples: %d (jdk.ExecutionSample, all threads)" % n)
