@@ -20,10 +20,7 @@ WRITERS="${WRITERS:-8}"
 WRITE_S="${WRITE_S:-4}"
 
 bench_init
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need sqlite3 sqlite3
 bench_need jq jq
 bench_need java openjdk-17-jdk-headless

@@ -32,10 +32,7 @@ OUT="${OUT:-$BENCH_DIR/results/hit-variants.txt}"
 
 bench_init
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need java openjdk-17-jdk-headless
 
 T="$BENCH_TMP"

@@ -71,6 +71,15 @@ bench_need() {
 	command -v "$cmd" >/dev/null 2>&1 || die "installing $pkg did not provide $cmd"
 }
 
+# What every script that starts the service next to a redis-server of its own needs: the
+# server and its CLI, curl for the health checks, ss for the free ports.
+bench_need_service() {
+	bench_need redis-server redis-server
+	bench_need redis-cli redis-tools
+	bench_need curl curl
+	bench_need ss iproute2
+}
+
 # Prints the path of the packaged jar, building it first when it is missing or older than
 # anything under src/ or pom.xml. BENCH_JAR=path uses that jar instead (e.g. a copy of the
 # jar before a change, to compare both in one sitting).

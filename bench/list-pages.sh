@@ -39,11 +39,8 @@ export BENCH_DIR
 
 bench_init
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
+bench_need_service
 bench_need sqlite3 sqlite3
-bench_need curl curl
-bench_need ss iproute2
 bench_need java openjdk-17-jdk-headless
 
 bench_single_service

@@ -40,10 +40,7 @@ FLAGS_AFTER="${FLAGS_AFTER:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k 
 
 bench_init
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 [ -x "$JDK25/bin/java" ] || die "no JDK 25 at $JDK25 (set JDK25)"
 
 bench_single_service

@@ -31,10 +31,7 @@ export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:FlightRecorderOptions:stackdepth=
 
 bench_init
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need python3 python3
 bench_need java openjdk-17-jdk-headless
 if [ -n "${BENCH_JAVA:-}" ]; then

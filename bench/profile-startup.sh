@@ -18,10 +18,7 @@ OUT="${OUT:-$BENCH_DIR/results/profile-startup.txt}"
 FLAGS="${FLAGS:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=160m -XX:+ExitOnOutOfMemoryError}"
 
 bench_init
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need python3 python3
 [ -x "$JDK25/bin/java" ] || die "no JDK 25 at $JDK25 (set JDK25)"
 

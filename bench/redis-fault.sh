@@ -53,10 +53,7 @@ GOAL_BACK_S="5"
 bench_init
 bench_wait_quiet
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need java openjdk-17-jdk-headless
 
 JAR="$(bench_jar)"

@@ -38,10 +38,7 @@ OUT_DIR="${OUT_DIR:-$BENCH_DIR/results}"
 
 bench_init
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need gnuplot gnuplot-nox
 bench_need java openjdk-17-jdk-headless
 

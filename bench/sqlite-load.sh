@@ -29,10 +29,7 @@ export CACHE_TTL_SECONDS="${CACHE_TTL_SECONDS:-2}"
 bench_init
 bench_wait_quiet
 bench_need wrk wrk
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 bench_need sqlite3 sqlite3
 bench_need java openjdk-17-jdk-headless
 

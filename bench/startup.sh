@@ -28,10 +28,7 @@ JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 VARIANTS="${VARIANTS:-jdk17-jar jdk17-cds jdk25-ext jdk25-aot}"
 
 bench_init
-bench_need redis-server redis-server
-bench_need redis-cli redis-tools
-bench_need curl curl
-bench_need ss iproute2
+bench_need_service
 [ -x "$JDK17/bin/java" ] || die "no JDK 17 at $JDK17 (set JDK17)"
 [ -x "$JDK25/bin/java" ] || die "no JDK 25 at $JDK25 (set JDK25)"
 
