@@ -31,8 +31,9 @@ public class RedisGuard {
 	private final CircuitBreaker breaker;
 
 	/**
-	 * What the log last said. It starts at "up" so that a Redis missing at start-up is
-	 * logged once as an outage, and its first answer is not logged as a return.
+	 * What the log and the outage and recovery listeners were last told. It starts at
+	 * "up" so that a Redis missing at start-up is reported once as an outage, and its
+	 * first answer is not reported as a return.
 	 */
 	private final AtomicBoolean loggedUp = new AtomicBoolean(true);
 

@@ -84,7 +84,7 @@ class CacheHealthBeforeRedisAnswersIT {
 				firstAnswer.compareAndSet(0, System.nanoTime());
 			}
 			catch (IOException notYet) {
-				service.answers(); // throws if the service exited
+				service.requireRunning();
 				Thread.sleep(50);
 			}
 		}

@@ -67,14 +67,19 @@ public final class PackagedService implements AutoCloseable {
 
 	/** Whether {@code /health} answers 200 now; fails if the process has exited. */
 	public boolean answers() throws InterruptedException {
-		if (!this.process.isAlive()) {
-			throw new IllegalStateException("The service exited; see " + this.log);
-		}
+		requireRunning();
 		try {
 			return send(HttpRequest.newBuilder(uri("/health"))).statusCode() == 200;
 		}
 		catch (IOException notYet) {
 			return false;
+		}
+	}
+
+	/** Fails if the process has exited. */
+	public void requireRunning() {
+		if (!this.process.isAlive()) {
+			throw new IllegalStateException("The service exited; see " + this.log);
 		}
 	}
 
