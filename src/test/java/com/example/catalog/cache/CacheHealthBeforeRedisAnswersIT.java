@@ -1,7 +1,6 @@
 package com.example.catalog.cache;
 
 import java.io.IOException;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,7 +67,7 @@ class CacheHealthBeforeRedisAnswersIT {
 			proxy.pass();
 			await().atMost(Duration.ofSeconds(30))
 				.pollInterval(Duration.ofMillis(200))
-				.untilAsserted(() -> assertThat(cacheHealth(service)).isEqualTo("up"));
+				.untilAsserted(() -> assertThat(service.cacheHealth()).isEqualTo("up"));
 		}
 		finally {
 			pollers.shutdownNow();
@@ -80,7 +79,7 @@ class CacheHealthBeforeRedisAnswersIT {
 		while (firstAnswer.get() == 0 || System.nanoTime() - firstAnswer.get() < TimeUnit.SECONDS.toNanos(8)) {
 			assertThat(System.nanoTime()).as("the service answers within 180 s").isLessThan(deadline);
 			try {
-				seen.add(cacheHealth(service));
+				seen.add(service.cacheHealth());
 				firstAnswer.compareAndSet(0, System.nanoTime());
 			}
 			catch (IOException notYet) {
@@ -89,11 +88,6 @@ class CacheHealthBeforeRedisAnswersIT {
 			}
 		}
 		return null;
-	}
-
-	private static String cacheHealth(PackagedService service) throws Exception {
-		String body = service.send(HttpRequest.newBuilder(service.uri("/health"))).body();
-		return body.contains("\"cache\":\"up\"") ? "up" : body.contains("\"cache\":\"down\"") ? "down" : body;
 	}
 
 }

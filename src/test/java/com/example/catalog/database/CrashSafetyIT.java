@@ -1,14 +1,10 @@
 package com.example.catalog.database;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +14,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.support.PackagedService;
 import com.example.catalog.support.TestRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,27 +30,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CrashSafetyIT {
 
-	private static final int START_SECONDS = 300;
-
-	private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
 	@Test
 	void everyAcknowledgedProductSurvivesAKill() throws Exception {
 		Path database = Files.createTempDirectory("catalog-crash-").resolve("catalog.db");
+		Map<String, String> environment = Map.of("DATABASE_URL", "jdbc:sqlite:" + database, "REDIS_HOST",
+				TestRedis.host(), "REDIS_PORT", Integer.toString(TestRedis.port()), "CACHE_LOG_LEVEL", "WARN");
+		Path log = database.resolveSibling("service.log");
 		Map<Long, Sent> acknowledged = new ConcurrentHashMap<>();
 
 		for (int round = 0; round < 2; round++) {
-			int port = freePort();
-			Process service = start(database, port);
-			writeUntilKilled(service, port, acknowledged);
+			try (PackagedService service = PackagedService.start(environment, log)) {
+				writeUntilKilled(service, acknowledged);
+			}
 		}
 
-		int port = freePort();
-		Process service = start(database, port);
-		try {
+		try (PackagedService service = PackagedService.start(environment, log)) {
 			List<Long> missing = new ArrayList<>();
 			for (Map.Entry<Long, Sent> product : acknowledged.entrySet()) {
-				HttpResponse<String> response = get(port, "/products/" + product.getKey());
+				HttpResponse<String> response = service
+					.send(HttpRequest.newBuilder(service.uri("/products/" + product.getKey())));
 				if (response.statusCode() != 200 || !product.getValue().matches(response.body())) {
 					missing.add(product.getKey());
 				}
@@ -64,27 +58,23 @@ class CrashSafetyIT {
 			assertThat(acknowledged).hasSizeGreaterThan(50);
 			assertThat(missing).as("acknowledged products missing or changed after the kills").isEmpty();
 		}
-		finally {
-			service.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-		}
 	}
 
-	private void writeUntilKilled(Process service, int port, Map<Long, Sent> acknowledged) throws Exception {
+	private void writeUntilKilled(PackagedService service, Map<Long, Sent> acknowledged) throws Exception {
 		ExecutorService writers = Executors.newFixedThreadPool(8);
 		long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
 		List<Future<?>> running = new ArrayList<>();
 		for (int writer = 0; writer < 8; writer++) {
 			running.add(writers.submit(() -> {
-				while (service.isAlive()) {
+				while (service.isRunning()) {
 					Sent sent = new Sent("Crash " + ThreadLocalRandom.current().nextLong(1_000_000_000L),
 							"%d.%02d".formatted(ThreadLocalRandom.current().nextInt(10_000),
 									ThreadLocalRandom.current().nextInt(100)),
 							ThreadLocalRandom.current().nextInt(1000));
 					try {
-						HttpResponse<String> response = this.client.send(HttpRequest.newBuilder(uri(port, "/products"))
+						HttpResponse<String> response = service.send(HttpRequest.newBuilder(service.uri("/products"))
 							.header("Content-Type", "application/json")
-							.POST(HttpRequest.BodyPublishers.ofString(sent.json()))
-							.build(), HttpResponse.BodyHandlers.ofString());
+							.POST(HttpRequest.BodyPublishers.ofString(sent.json())));
 						if (response.statusCode() == 201) {
 							long id = Long.parseLong(
 									response.headers().firstValue("Location").orElseThrow().replace("/products/", ""));
@@ -105,57 +95,11 @@ class CrashSafetyIT {
 		while (System.nanoTime() < killAt || (acknowledged.size() - before < 30 && System.nanoTime() < latestKill)) {
 			Thread.sleep(50);
 		}
-		service.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+		service.kill();
 		for (Future<?> writer : running) {
 			writer.get(30, TimeUnit.SECONDS);
 		}
 		writers.shutdown();
-	}
-
-	private Process start(Path database, int port) throws Exception {
-		ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-jar", jar().toString());
-		builder.environment().put("API_PORT", Integer.toString(port));
-		builder.environment().put("MANAGEMENT_PORT", "0");
-		builder.environment().put("DATABASE_URL", "jdbc:sqlite:" + database);
-		builder.environment().put("REDIS_HOST", TestRedis.host());
-		builder.environment().put("REDIS_PORT", Integer.toString(TestRedis.port()));
-		builder.environment().put("CACHE_LOG_LEVEL", "WARN");
-		builder.redirectErrorStream(true).redirectOutput(database.resolveSibling("service-" + port + ".log").toFile());
-		Process service = builder.start();
-		// A fat jar on JDK 17 needs ~30 CPU seconds to start; on a shared 2-core machine
-		// (load average 13-20 measured here during CI) that took more than 60 s of wall
-		// time.
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
-		while (System.nanoTime() < deadline) {
-			assertThat(service.isAlive()).as("service started; see its log beside %s", database).isTrue();
-			try {
-				if (get(port, "/health").statusCode() == 200) {
-					return service;
-				}
-			}
-			catch (IOException notYet) {
-				Thread.sleep(200);
-			}
-		}
-		service.destroyForcibly();
-		throw new IllegalStateException("The service did not answer /health within " + START_SECONDS + " s");
-	}
-
-	private HttpResponse<String> get(int port, String path) throws Exception {
-		return this.client.send(HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
-	}
-
-	private static URI uri(int port, String path) {
-		return URI.create("http://127.0.0.1:" + port + path);
-	}
-
-	private static Path jar() throws IOException {
-		try (Stream<Path> files = Files.list(Path.of("target"))) {
-			return files.filter((file) -> file.getFileName().toString().matches("product-catalog-.*\\.jar"))
-				.findFirst()
-				.orElseThrow(() -> new IllegalStateException("No packaged jar in target/: run ./mvnw verify"));
-		}
 	}
 
 	/**
@@ -174,12 +118,6 @@ class CrashSafetyIT {
 					&& product.contains("\"stock_quantity\":" + this.stockQuantity + ",");
 		}
 
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
 	}
 
 }
