@@ -19,9 +19,11 @@
 # weighs on each of them alike; their figures are over all rounds together. f and e follow,
 # d comes last (it kills Redis).
 #
-# Prints one table (req/s, p50, p99, p99.9) and the ratios b/a, b/c, d/c, g/a; writes the table and a
-# latency chart (PNG, gnuplot) to OUT_DIR (default bench/results). The exit status is 1 when
-# any request failed (5xx, socket errors); speed goals are reported, never fatal.
+# Prints one table (req/s, p50, p99, p99.9) and the ratios b/a, b/c, d/c, g/a; writes to OUT_DIR
+# (default bench/results) the table (run.txt), each phase's latency at nine percentiles
+# (latency.dat) and a latency chart drawn from them (latency.png, gnuplot, by
+# bench/plot-latency.sh, which redraws it alone). The exit status is 1 when any request failed
+# (5xx, socket errors); speed goals are reported, never fatal.
 #
 # Usage: bench/run.sh          (about 6 minutes with the defaults)
 # Env:   N=10000 THREADS=2 CONNS=64 WARM_S=30 PHASE_S=10 ROUNDS=3 OUT_DIR=bench/results
@@ -126,8 +128,9 @@ mkdir -p "$OUT_DIR"
 COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 JDK="$(java -version 2>&1 | head -n 1)"
 TABLE="$OUT_DIR/run.txt"
+RUN_AT="$(date -u +%Y-%m-%dT%H:%MZ)"
 {
-	echo "bench/run.sh  $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds (a, b, c, g)"
+	echo "bench/run.sh  $RUN_AT  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds (a, b, c, g)"
 	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $JDK; JVM flags: ${BENCH_JAVA_OPTS:-none}"
 	printf '%-44s %9s %8s %8s %9s %5s %6s\n' phase "req/s" "p50 ms" "p99 ms" "p99.9 ms" 5xx HIT%
 	for p in a b g c f e d; do
@@ -158,29 +161,39 @@ TABLE="$OUT_DIR/run.txt"
 	bench_load_note
 } | tee "$TABLE"
 
-# The latency chart: each phase's latency at a few percentiles (all its rounds merged), with
-# the percentile on a log scale of 1/(1 - p) so that the tail gets the room.
-plots=""
-for p in a b g c f e d; do
-	[ -n "$(files "$p")" ] || continue
-	for q in 50 75 90 95 99 99.5 99.9 99.95 99.99; do
-		printf '%s %s\n' "$(awk -v q="$q" 'BEGIN { printf "%.2f", 100 / (100 - q) }')" "$(pct "$p" "$q")"
-	done >"$T/q-$p.dat"
-	plots="$plots${plots:+, }'$T/q-$p.dat' using 1:2 with linespoints lw 2 title '$p'"
+# The latency chart: each phase's latency at a few percentiles (all its rounds merged), kept in
+# latency.dat next to the table, so that bench/plot-latency.sh can redraw the chart without a
+# new run, and drawn from it to latency.png. Series are named for what they measure.
+series_name() {
+	case "$1" in
+		a) echo "ceiling" ;;
+		b) echo "Redis hit" ;;
+		g) echo "near-cache hit" ;;
+		c) echo "database only" ;;
+		d) echo "Redis down" ;;
+		e) echo "95/5 mix" ;;
+		f) echo "list page" ;;
+	esac
+}
+DAT="$OUT_DIR/latency.dat"
+phases=""
+for p in a b g c d e f; do
+	[ -z "$(files "$p")" ] || phases="$phases $p"
 done
-cat >"$T/plot.gp" <<GP
-set terminal pngcairo size 900,500
-set output '$OUT_DIR/latency.png'
-set title 'Latency by percentile, bench/run.sh, commit $COMMIT'
-set logscale x
-set xtics ('50' 2, '90' 10, '99' 100, '99.9' 1000, '99.99' 10000)
-set xlabel 'percentile'
-set ylabel 'ms'
-set key top left
-set grid
-plot $plots
-GP
-gnuplot "$T/plot.gp" && log "chart: $OUT_DIR/latency.png; table: $TABLE"
+{
+	echo "# Latency (ms) at each percentile of bench/run.sh's phases, all rounds of a phase merged; tab-separated."
+	echo "# run: $RUN_AT  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  $PHASE_S s x $ROUNDS rounds"
+	echo "# Columns are the phases of run.txt:$(for p in $phases; do printf ' %s = %s,' "$(series_name "$p")" "$p"; done | sed 's/,$//'). Redraw: bench/plot-latency.sh"
+	line="percentile"
+	for p in $phases; do line="$line"$'\t'"$(series_name "$p")"; done
+	echo "$line"
+	for q in 50 75 90 95 99 99.5 99.9 99.95 99.99; do
+		line="$q"
+		for p in $phases; do line="$line"$'\t'"$(pct "$p" "$q")"; done
+		echo "$line"
+	done
+} >"$DAT"
+"$BENCH_DIR/plot-latency.sh" "$DAT" "$OUT_DIR/latency.png" && log "table: $TABLE; chart data: $DAT"
 
 failed=0
 for f in "$T"/wrk-*.txt; do
