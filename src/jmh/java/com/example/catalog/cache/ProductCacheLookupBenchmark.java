@@ -122,11 +122,13 @@ public class ProductCacheLookupBenchmark {
 		this.exposingTemplate.afterPropertiesSet();
 		CacheProperties properties = new CacheProperties(Duration.ofHours(1), Duration.ofSeconds(30), 0.1,
 				"jmh-" + ProcessHandle.current().pid() + ":product:", Duration.ofSeconds(2));
-		RedisGuard guard = new RedisGuard(properties, this.factory);
+		RedisGuard guard = new RedisGuard(properties, this.factory, this.template);
 		NearCache nearCacheOff = new NearCache(new NearCacheProperties(false, 1, Duration.ofSeconds(1)), properties,
 				guard, this.factory, meters);
-		this.cache = new ProductCache(this.template, guard, new ReplicatedMarkers(this.factory, guard), properties,
-				nearCacheOff, meters);
+		ProductKeys productKeys = new ProductKeys(properties);
+		ProductInvalidations invalidations = new ProductInvalidations(this.template, guard,
+				new ReplicatedMarkers(this.factory, guard), productKeys, nearCacheOff, meters);
+		this.cache = new ProductCache(this.template, guard, productKeys, invalidations, nearCacheOff, meters);
 		this.lookupScript = RedisScript.of(
 				new ClassPathResource("cache/lookup.lua").getContentAsString(StandardCharsets.UTF_8), List.class);
 		this.lettuce = ((io.lettuce.core.RedisClient) this.factory.getNativeClient())
@@ -139,10 +141,10 @@ public class ProductCacheLookupBenchmark {
 					+ "\"updated_at\":\"2026-11-23T10:14:46.581Z\",\"version\":3}")
 				.formatted(id, id));
 			this.cache.put(id, 3, json);
-			this.keyNames[id] = this.cache.key(id);
+			this.keyNames[id] = productKeys.key(id);
 			this.keys[id] = bytes(this.keyNames[id]);
 		}
-		if (this.cache.lookupAgain(1).outcome() != ProductCache.Outcome.HIT) {
+		if (this.cache.lookupAgain(1).outcome() != Lookup.Outcome.HIT) {
 			throw new IllegalStateException("The benchmark's entries were not cached");
 		}
 	}

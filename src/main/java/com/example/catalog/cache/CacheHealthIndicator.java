@@ -11,18 +11,15 @@ import org.springframework.stereotype.Component;
 @Component("cache")
 class CacheHealthIndicator implements HealthIndicator {
 
-	private final ProductCache cache;
-
 	private final RedisGuard guard;
 
-	CacheHealthIndicator(ProductCache cache, RedisGuard guard) {
-		this.cache = cache;
+	CacheHealthIndicator(RedisGuard guard) {
 		this.guard = guard;
 	}
 
 	@Override
 	public Health health() {
-		Health.Builder health = this.cache.isRedisAvailable() ? Health.up() : Health.down();
+		Health.Builder health = this.guard.ping() ? Health.up() : Health.down();
 		return health.withDetail("circuitBreaker", this.guard.breakerState().name()).build();
 	}
 

@@ -32,8 +32,7 @@ import org.springframework.core.NestedExceptionUtils;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.stereotype.Component;
 
-import com.example.catalog.cache.ProductCache.Lookup;
-import com.example.catalog.cache.ProductCache.Outcome;
+import com.example.catalog.cache.Lookup.Outcome;
 
 /**
  * The optional in-process copy of Redis's product hits (Caffeine), kept coherent with
@@ -93,7 +92,7 @@ class NearCache {
 	NearCache(NearCacheProperties properties, CacheProperties cacheProperties, RedisGuard guard,
 			LettuceConnectionFactory connectionFactory, MeterRegistry meters) {
 		this.enabled = properties.enabled();
-		this.trackedPrefix = cacheProperties.keyPrefix() + ProductCache.FORMAT;
+		this.trackedPrefix = cacheProperties.keyPrefix() + ProductKeys.FORMAT;
 		this.clientName = clientName(cacheProperties.keyPrefix());
 		this.guard = guard;
 		this.connectionFactory = connectionFactory;

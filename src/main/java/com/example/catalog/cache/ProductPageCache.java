@@ -17,7 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.example.catalog.cache.ProductCache.Outcome;
+import com.example.catalog.cache.Lookup.Outcome;
 
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.stereotype.Component;

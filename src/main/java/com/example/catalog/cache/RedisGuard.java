@@ -13,8 +13,12 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -54,7 +58,11 @@ public class RedisGuard {
 
 	private final List<Runnable> outageListeners = new CopyOnWriteArrayList<>();
 
-	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory) {
+	private final RedisTemplate<String, byte[]> redis;
+
+	RedisGuard(CacheProperties properties, LettuceConnectionFactory connectionFactory,
+			RedisTemplate<String, byte[]> productCacheTemplate) {
+		this.redis = productCacheTemplate;
 		this.breaker = CircuitBreaker.of("redis",
 				CircuitBreakerConfig.custom()
 					.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -75,6 +83,25 @@ public class RedisGuard {
 				this.openListeners.forEach(Runnable::run);
 			}
 		});
+	}
+
+	/**
+	 * Tries Redis once at start-up, so that a missing Redis is reported before the first
+	 * request.
+	 */
+	@EventListener(ApplicationReadyEvent.class)
+	void checkRedisOnStart() {
+		ping();
+	}
+
+	/**
+	 * Pings Redis (unless the circuit breaker is skipping it) and tells whether it is
+	 * usable, for health checks: without one, nothing would notice Redis's return while
+	 * no request comes.
+	 */
+	public boolean ping() {
+		call(() -> this.redis.execute((RedisCallback<String>) (connection) -> connection.ping()));
+		return isAvailable();
 	}
 
 	/**

@@ -8,9 +8,10 @@ import java.util.function.Supplier;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import com.example.catalog.cache.Lookup;
+import com.example.catalog.cache.Lookup.Outcome;
 import com.example.catalog.cache.ProductCache;
-import com.example.catalog.cache.ProductCache.Lookup;
-import com.example.catalog.cache.ProductCache.Outcome;
+import com.example.catalog.cache.ProductInvalidations;
 import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.cache.SingleFlight;
 
@@ -32,6 +33,8 @@ class ProductService {
 
 	private final ProductCache cache;
 
+	private final ProductInvalidations invalidations;
+
 	private final SingleFlight loads;
 
 	private final ProductPageCache pages;
@@ -42,10 +45,12 @@ class ProductService {
 
 	private final TransactionTemplate readTransaction;
 
-	ProductService(ProductRepository products, ProductCache cache, SingleFlight loads, ProductPageCache pages,
-			JsonMapper json, PlatformTransactionManager transactionManager) {
+	ProductService(ProductRepository products, ProductCache cache, ProductInvalidations invalidations,
+			SingleFlight loads, ProductPageCache pages, JsonMapper json,
+			PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.cache = cache;
+		this.invalidations = invalidations;
 		this.loads = loads;
 		this.pages = pages;
 		this.json = json;
@@ -126,7 +131,7 @@ class ProductService {
 	ProductResponse create(ProductRequest request) {
 		ProductResponse created = this.writeTransaction.execute((status) -> {
 			Product product = this.products.save(request.toProduct());
-			this.cache.prepareInvalidation(product.getId(), product.getVersion());
+			this.invalidations.prepareInvalidation(product.getId(), product.getVersion());
 			return ProductResponse.from(product);
 		});
 		afterWrite(created);
@@ -143,7 +148,7 @@ class ProductService {
 			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
 			Product saved = this.products.saveAndFlush(product);
-			this.cache.prepareInvalidation(id, saved.getVersion());
+			this.invalidations.prepareInvalidation(id, saved.getVersion());
 			return ProductResponse.from(saved);
 		}));
 		afterWrite(updated);
@@ -156,11 +161,11 @@ class ProductService {
 			checkPrecondition(product, versionMatches);
 			this.products.delete(product);
 			this.products.flush();
-			this.cache.prepareDeletion(id);
+			this.invalidations.prepareDeletion(id);
 			return id;
 		}));
 		this.loads.forget(id);
-		this.cache.invalidateDeleted(id);
+		this.invalidations.invalidateDeleted(id);
 		this.pages.invalidateAll();
 	}
 
@@ -188,7 +193,7 @@ class ProductService {
 
 	private void afterWrite(ProductResponse written) {
 		this.loads.forget(written.id());
-		this.cache.invalidate(written.id(), written.version());
+		this.invalidations.invalidate(written.id(), written.version());
 		this.pages.invalidateAll();
 	}
 

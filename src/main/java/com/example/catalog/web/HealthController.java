@@ -3,7 +3,7 @@ package com.example.catalog.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.example.catalog.cache.ProductCache;
+import com.example.catalog.cache.RedisGuard;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -20,11 +20,11 @@ class HealthController {
 
 	private final JdbcTemplate jdbc;
 
-	private final ProductCache cache;
+	private final RedisGuard redis;
 
-	HealthController(JdbcTemplate jdbc, ProductCache cache) {
+	HealthController(JdbcTemplate jdbc, RedisGuard redis) {
 		this.jdbc = jdbc;
-		this.cache = cache;
+		this.redis = redis;
 	}
 
 	@GetMapping("/health")
@@ -33,7 +33,7 @@ class HealthController {
 		Map<String, String> body = new LinkedHashMap<>();
 		body.put("status", databaseUp ? "ok" : "unavailable");
 		body.put("database", databaseUp ? "up" : "down");
-		body.put("cache", this.cache.isRedisAvailable() ? "up" : "down");
+		body.put("cache", this.redis.ping() ? "up" : "down");
 		return ResponseEntity.status(databaseUp ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
 	}
 

@@ -63,6 +63,9 @@ class CacheConcurrencyTests {
 	private ProductCache cache;
 
 	@Autowired
+	private ProductKeys keys;
+
+	@Autowired
 	private RestTestClient http;
 
 	@Autowired
@@ -221,7 +224,7 @@ class CacheConcurrencyTests {
 	}
 
 	private String key(long id) {
-		return this.cache.key(id);
+		return this.keys.key(id);
 	}
 
 }

@@ -38,7 +38,7 @@ class CacheHygieneTests {
 	private RestTestClient http;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@Autowired
 	private CacheProperties properties;
@@ -48,9 +48,9 @@ class CacheHygieneTests {
 	@Test
 	void aDeletionMarkerWithoutTtlCannotPinAProduct() {
 		long id = TestProducts.create(this.http, "Pinned", "3.00", 1);
-		this.redis.delete(this.cache.key(id));
+		this.redis.delete(this.keys.key(id));
 		this.redis.opsForHash()
-			.putAll(this.cache.key(id), Map.of("state", "deleted", "version", Long.toString(Long.MAX_VALUE)));
+			.putAll(this.keys.key(id), Map.of("state", "deleted", "version", Long.toString(Long.MAX_VALUE)));
 
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "Pinned");
 		assertEveryKeyHasABoundedTtl(id);
@@ -59,9 +59,9 @@ class CacheHygieneTests {
 	@Test
 	void aWellFormedValueWithoutTtlIsServedAFewTimesAtMostThenDropped() {
 		long id = TestProducts.create(this.http, "Planted", "3.00", 1);
-		this.redis.delete(this.cache.key(id));
+		this.redis.delete(this.keys.key(id));
 		this.redis.opsForHash()
-			.putAll(this.cache.key(id), Map.of("state", "value", "version", "0", "json",
+			.putAll(this.keys.key(id), Map.of("state", "value", "version", "0", "json",
 					"{\"id\":%d,\"name\":\"Forever\",\"version\":0}".formatted(id)));
 
 		// A hit's HMGET does not see the TTL; about one hit in 32 checks it in the
@@ -79,12 +79,12 @@ class CacheHygieneTests {
 	@Test
 	void aMarkerWithAnOverlongTtlCannotBlockFillsBeyondTheMarkerLifetime() {
 		long id = TestProducts.create(this.http, "Blocked", "3.00", 1);
-		this.redis.delete(this.cache.key(id));
-		this.redis.opsForHash().putAll(this.cache.key(id), Map.of("state", "stale", "version", "999999999"));
-		this.redis.expire(this.cache.key(id), Duration.ofDays(3650));
+		this.redis.delete(this.keys.key(id));
+		this.redis.opsForHash().putAll(this.keys.key(id), Map.of("state", "stale", "version", "999999999"));
+		this.redis.expire(this.keys.key(id), Duration.ofDays(3650));
 
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "Blocked");
-		assertThat(this.redis.opsForHash().get(this.cache.key(id), "version")).isNotEqualTo("999999999");
+		assertThat(this.redis.opsForHash().get(this.keys.key(id), "version")).isNotEqualTo("999999999");
 		assertEveryKeyHasABoundedTtl(id);
 	}
 
@@ -93,21 +93,21 @@ class CacheHygieneTests {
 		for (Map<String, String> malformed : new Map[] { Map.of("state", "value", "version", "0"),
 				Map.of("state", "bogus", "version", "5"), Map.of("state", "value", "version", "x", "json", "{}") }) {
 			long id = TestProducts.create(this.http, "Plain", "3.00", 1);
-			this.redis.delete(this.cache.key(id));
-			this.redis.opsForHash().putAll(this.cache.key(id), malformed);
-			this.redis.expire(this.cache.key(id), Duration.ofSeconds(60));
+			this.redis.delete(this.keys.key(id));
+			this.redis.opsForHash().putAll(this.keys.key(id), malformed);
+			this.redis.expire(this.keys.key(id), Duration.ofSeconds(60));
 
 			assertThat(TestProducts.read(this.http, id).getResponseBody()).as("with %s", malformed)
 				.containsEntry("name", "Plain");
-			Object state = this.redis.opsForHash().get(this.cache.key(id), "state");
-			Object json = this.redis.opsForHash().get(this.cache.key(id), "json");
+			Object state = this.redis.opsForHash().get(this.keys.key(id), "state");
+			Object json = this.redis.opsForHash().get(this.keys.key(id), "json");
 			assertThat(state).as("state replacing %s", malformed).isIn("value", null);
 			if (state != null) {
 				assertThat((String) json).as("json replacing %s", malformed).contains("\"name\":\"Plain\"");
 			}
 		}
 		long id = TestProducts.create(this.http, "String", "3.00", 1);
-		this.redis.opsForValue().set(this.cache.key(id), "garbage");
+		this.redis.opsForValue().set(this.keys.key(id), "garbage");
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("name", "String");
 	}
 
@@ -115,11 +115,11 @@ class CacheHygieneTests {
 	void anEntryOfARepeatedVersionIsReplacedByTheWriteThatRepeatsIt() {
 		long id = TestProducts.create(this.http, "Restored", "5.00", 1);
 		// An entry of version 1 from a commit that the database lost (a restore, say).
-		this.redis.delete(this.cache.key(id));
+		this.redis.delete(this.keys.key(id));
 		this.redis.opsForHash()
-			.putAll(this.cache.key(id), Map.of("state", "value", "version", "1", "json",
+			.putAll(this.keys.key(id), Map.of("state", "value", "version", "1", "json",
 					"{\"id\":%d,\"name\":\"Lost commit\",\"version\":1}".formatted(id)));
-		this.redis.expire(this.cache.key(id), Duration.ofSeconds(60));
+		this.redis.expire(this.keys.key(id), Duration.ofSeconds(60));
 
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 6.00}""").exchange().expectStatus().isOk();
@@ -134,15 +134,15 @@ class CacheHygieneTests {
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 4.00}""").exchange().expectStatus().isOk();
 
-		assertThat(this.redis.opsForHash().get(this.cache.key(id), "state")).isEqualTo("stale");
-		assertThat(this.redis.getExpire(this.cache.key(id), TimeUnit.SECONDS)).isGreaterThanOrEqualTo(240);
+		assertThat(this.redis.opsForHash().get(this.keys.key(id), "state")).isEqualTo("stale");
+		assertThat(this.redis.getExpire(this.keys.key(id), TimeUnit.SECONDS)).isGreaterThanOrEqualTo(240);
 	}
 
 	@Test
 	void keysCarryTheCachedFormatSoAnOlderReleasesEntriesAreNotServed() {
 		long id = TestProducts.create(this.http, "Shaped", "3.00", 1);
 		String untagged = this.properties.keyPrefix() + id;
-		assertThat(this.cache.key(id)).startsWith(this.properties.keyPrefix()).isNotEqualTo(untagged);
+		assertThat(this.keys.key(id)).startsWith(this.properties.keyPrefix()).isNotEqualTo(untagged);
 		this.redis.opsForHash()
 			.putAll(untagged, Map.of("state", "value", "version", "0", "json", "{\"old\":\"shape\"}"));
 		this.redis.expire(untagged, Duration.ofSeconds(60));
@@ -151,7 +151,7 @@ class CacheHygieneTests {
 	}
 
 	private void assertEveryKeyHasABoundedTtl(long id) {
-		long ttl = this.redis.getExpire(this.cache.key(id), TimeUnit.SECONDS);
+		long ttl = this.redis.getExpire(this.keys.key(id), TimeUnit.SECONDS);
 		// -2: gone (a 1 s entry may already have expired); never -1 (no TTL).
 		assertThat(ttl).isNotEqualTo(-1L).isLessThanOrEqualTo(600);
 	}

@@ -61,7 +61,7 @@ class CacheStormTests {
 	private JdbcTemplate jdbc;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	private final HttpClient client = HttpClient.newHttpClient();
 
@@ -182,7 +182,7 @@ class CacheStormTests {
 	private int countStaleKeys() {
 		int stale = 0;
 		for (long id : this.ids) {
-			Map<Object, Object> entry = this.redis.opsForHash().entries(this.cache.key(id));
+			Map<Object, Object> entry = this.redis.opsForHash().entries(this.keys.key(id));
 			if (!"value".equals(entry.get("state"))) {
 				continue;
 			}

@@ -40,7 +40,7 @@ class ClusterFailoverTests {
 	private RestTestClient http;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@LocalServerPort
 	private int port;
@@ -54,7 +54,7 @@ class ClusterFailoverTests {
 	void killingAMasterCostsNoErrorsNoSlowRequestsAndCachingResumesOnThePromotedReplica() throws Exception {
 		List<Long> ids = TestProducts.createAndRead(this.http, "Clustered", "5.00", 20);
 		TestProducts.awaitCacheHit(this.http, ids.get(0));
-		String key = this.cache.key(ids.get(0));
+		String key = this.keys.key(ids.get(0));
 		int master = topology.clusterMasterPorts()
 			.stream()
 			.filter((port) -> RedisTopology.cli(port, "EXISTS", key).trim().equals("1"))

@@ -37,7 +37,7 @@ class ClusterTests {
 	private RestTestClient http;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@AfterAll
 	static void stopTopology() {
@@ -53,7 +53,7 @@ class ClusterTests {
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
 		TestProducts.awaitCacheHit(this.http, id);
 
-		moveSlotOf(this.cache.key(id));
+		moveSlotOf(this.keys.key(id));
 
 		TestProducts.awaitCacheHit(this.http, id);
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);

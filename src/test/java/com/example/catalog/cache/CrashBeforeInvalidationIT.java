@@ -104,7 +104,7 @@ class CrashBeforeInvalidationIT {
 	private static Map<Object, Object> entry(Map<String, String> environment, long id) {
 		return DirectRedis.template()
 			.opsForHash()
-			.entries(environment.get("CATALOG_CACHE_KEYPREFIX") + ProductCache.FORMAT + id);
+			.entries(environment.get("CATALOG_CACHE_KEYPREFIX") + ProductKeys.FORMAT + id);
 	}
 
 	private static void awaitCacheHit(PackagedService service, long id) {

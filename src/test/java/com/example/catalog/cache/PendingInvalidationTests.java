@@ -62,7 +62,7 @@ class PendingInvalidationTests {
 	private RestTestClient http;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@Autowired
 	private MeterRegistry meters;
@@ -95,15 +95,15 @@ class PendingInvalidationTests {
 		TestProducts.awaitCacheHit(this.http, id);
 		proxy.refuse();
 		TestProducts.update(this.http, id, "{\"price\": 8.00}");
-		assertThat(this.redis.opsForHash().get(this.cache.key(id), "state")).isEqualTo("value");
+		assertThat(this.redis.opsForHash().get(this.keys.key(id), "state")).isEqualTo("value");
 
 		proxy.pass();
 
 		// No read on this instance: the marker must reach Redis for the other instances.
 		await().atMost(Duration.ofSeconds(10))
 			.pollInterval(Duration.ofMillis(100))
-			.untilAsserted(() -> assertThat(this.redis.opsForHash().get(this.cache.key(id), "version")).isEqualTo("1"));
-		assertThat(this.redis.opsForHash().get(this.cache.key(id), "state")).isEqualTo("stale");
+			.untilAsserted(() -> assertThat(this.redis.opsForHash().get(this.keys.key(id), "version")).isEqualTo("1"));
+		assertThat(this.redis.opsForHash().get(this.keys.key(id), "state")).isEqualTo("stale");
 	}
 
 	@Test

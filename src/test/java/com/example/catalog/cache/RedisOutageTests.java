@@ -54,7 +54,7 @@ class RedisOutageTests {
 	private CacheProperties cacheProperties;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@AfterEach
 	void redisComesBack() {
@@ -157,7 +157,7 @@ class RedisOutageTests {
 		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
 				{"price": 60.00}""").exchange().expectStatus().isOk();
 		// The entry for the old version is still in Redis, out of the service's reach.
-		assertThat(redis.opsForHash().get(this.cache.key(id), "version")).isEqualTo("0");
+		assertThat(redis.opsForHash().get(this.keys.key(id), "version")).isEqualTo("0");
 		proxy.pass();
 
 		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
@@ -165,7 +165,7 @@ class RedisOutageTests {
 			assertThat(result.getResponseBody()).containsEntry("version", 1);
 			assertThat(result.getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
 		});
-		assertThat(redis.opsForHash().get(this.cache.key(id), "version")).isEqualTo("1");
+		assertThat(redis.opsForHash().get(this.keys.key(id), "version")).isEqualTo("1");
 	}
 
 	@Test

@@ -40,7 +40,7 @@ class SentinelMarkerLossTests {
 	private RestTestClient http;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@AfterAll
 	static void stopTopology() {
@@ -55,13 +55,13 @@ class SentinelMarkerLossTests {
 		int master = topology.serverPorts().get(0);
 		int replica = topology.serverPorts().get(1);
 		await().atMost(Duration.ofSeconds(10))
-			.until(() -> RedisTopology.cli(replica, "HGET", this.cache.key(id), "state").trim().equals("value"));
+			.until(() -> RedisTopology.cli(replica, "HGET", this.keys.key(id), "state").trim().equals("value"));
 
 		// The replica stops receiving anything, as a lagging or cut-off replica would.
 		topology.replicationLink().silenceLiveConnections();
 		TestProducts.update(this.http, id, "{\"price\": 6.00}");
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
-		assertThat(RedisTopology.cli(replica, "HGET", this.cache.key(id), "version").trim())
+		assertThat(RedisTopology.cli(replica, "HGET", this.keys.key(id), "version").trim())
 			.as("the replica missed the marker")
 			.isEqualTo("0");
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import com.example.catalog.cache.CacheProperties;
-import com.example.catalog.cache.ProductCache;
+import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.DatabaseStatements;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
@@ -46,7 +46,7 @@ class ProductApiTests {
 	private CacheProperties cacheProperties;
 
 	@Autowired
-	private ProductCache cache;
+	private ProductKeys keys;
 
 	@Autowired
 	private ProductRepository products;
@@ -417,7 +417,7 @@ class ProductApiTests {
 	}
 
 	private String key(long id) {
-		return this.cache.key(id);
+		return this.keys.key(id);
 	}
 
 }

@@ -1,0 +1,35 @@
+package com.example.catalog.cache;
+
+/**
+ * The answer of a product lookup: the outcome, the version Redis holds and the cached
+ * JSON on a hit.
+ *
+ * @param outcome what Redis said
+ * @param version the version of the entry or marker found (a deletion marker's is
+ * {@code Long.MAX_VALUE}), or {@link #NO_VERSION}
+ * @param json the product's JSON, on a hit only
+ */
+public record Lookup(Outcome outcome, long version, byte[] json) {
+
+	/** The version of a lookup that found no entry, or no readable version. */
+	public static final long NO_VERSION = -1;
+
+	static final Lookup MISSED = new Lookup(Outcome.MISS, NO_VERSION, null);
+
+	static final Lookup BYPASSED = new Lookup(Outcome.BYPASS, NO_VERSION, null);
+
+	/** What Redis said about a product (or a list page). */
+	public enum Outcome {
+
+		/** The product's JSON was cached. */
+		HIT,
+		/** Redis remembers that no product has this id. */
+		ABSENT,
+		/** Nothing usable was cached: read the database and fill the cache. */
+		MISS,
+		/** Redis could not be used: read the database and do not cache. */
+		BYPASS
+
+	}
+
+}

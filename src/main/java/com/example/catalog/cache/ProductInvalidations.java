@@ -1,0 +1,246 @@
+package com.example.catalog.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+import static com.example.catalog.cache.ProductKeys.DELETED;
+import static com.example.catalog.cache.ProductKeys.bytes;
+import static com.example.catalog.cache.ProductKeys.number;
+
+/**
+ * The write side of the product cache: the version markers a write leaves in Redis. A
+ * provisional marker from inside the writing transaction, the final one after its commit,
+ * then this instance's near-cache copy is dropped. An invalidation that Redis could not
+ * take, or that no replica of a master with replicas acknowledged (see
+ * {@link ReplicatedMarkers}), is kept, its product is read around the cache
+ * ({@link #isPending}), and a background thread applies it again until it holds.
+ */
+@Component
+public class ProductInvalidations {
+
+	private static final Logger logger = LoggerFactory.getLogger(ProductInvalidations.class);
+
+	/** How often a background attempt to apply kept invalidations is repeated. */
+	private static final long RETRY_MILLIS = 250;
+
+	private static final RedisScript<Long> INVALIDATE = ProductKeys.script("invalidate", Long.class);
+
+	private static final RedisScript<Long> RELEASE = ProductKeys.script("release", Long.class);
+
+	private final RedisTemplate<String, byte[]> redis;
+
+	private final RedisGuard guard;
+
+	private final ReplicatedMarkers markers;
+
+	private final ProductKeys keys;
+
+	private final NearCache near;
+
+	/** Invalidations Redis did not take: product id to the version that must win. */
+	private final Map<Long, Long> pending = new ConcurrentHashMap<>();
+
+	/** Applies kept invalidations off the request threads, one at a time. */
+	private final ScheduledExecutorService applier = Executors.newSingleThreadScheduledExecutor((task) -> {
+		Thread thread = new Thread(task, "cache-invalidations");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	private final AtomicBoolean applyScheduled = new AtomicBoolean();
+
+	private final Counter failedInvalidations;
+
+	ProductInvalidations(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard,
+			ReplicatedMarkers markers, ProductKeys keys, NearCache near, MeterRegistry meters) {
+		this.redis = productCacheTemplate;
+		this.guard = guard;
+		this.markers = markers;
+		this.keys = keys;
+		this.near = near;
+		this.failedInvalidations = Counter.builder("catalog.cache.invalidations_failed")
+			.description("Invalidations Redis could not take at once, kept to apply later")
+			.register(meters);
+		meters.gauge("catalog.cache.invalidations_pending", this.pending, Map::size);
+		guard.onRecovery(this::applyPendingSoon);
+	}
+
+	/**
+	 * Whether an invalidation of the product is kept, not yet applied: Redis may still
+	 * hold what it was meant to remove, so the product is read and not filled around it.
+	 */
+	boolean isPending(long id) {
+		return !this.pending.isEmpty() && this.pending.containsKey(id);
+	}
+
+	/**
+	 * Marks the product as about to change, from inside the transaction that creates or
+	 * updates it, before it commits: should the process die between the commit and
+	 * {@link #invalidate}, the entry it replaces is gone already, and fills of older
+	 * versions are refused. Removed again if the transaction rolls back.
+	 */
+	public void prepareInvalidation(long id, long version) {
+		prepare(id, version, "pending");
+	}
+
+	/**
+	 * Marks the product as about to be deleted, from inside the deleting transaction,
+	 * before it commits; see {@link #prepareInvalidation}.
+	 */
+	public void prepareDeletion(long id) {
+		prepare(id, DELETED, "deleting");
+	}
+
+	private void prepare(long id, long version, String state) {
+		// Inside the transaction: on SQLite every other write waits for this one, so only
+		// a Redis that answered its last command is asked.
+		boolean marked = this.guard
+			.callIfAnswering(() -> this.redis.execute(INVALIDATE, List.of(this.keys.key(id)), number(version),
+					bytes(state), number(ProductKeys.MIN_MARKER_TTL.toMillis()), number(this.keys.longestTtlMillis())))
+			.isPresent();
+		// If Redis did not take it, the invalidation after the commit is kept and applied
+		// later, as without this step.
+		if (marked && TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_ROLLED_BACK) {
+						release(id, version, state);
+					}
+				}
+			});
+		}
+	}
+
+	private void release(long id, long version, String state) {
+		this.guard.call(() -> this.redis.execute(RELEASE, List.of(this.keys.key(id)), bytes(state), number(version)));
+	}
+
+	/**
+	 * Marks the product changed: call after the transaction that created or updated it
+	 * committed.
+	 */
+	public void invalidate(long id, long committedVersion) {
+		mark(id, committedVersion);
+	}
+
+	/** Marks the product deleted: call after the deleting transaction committed. */
+	public void invalidateDeleted(long id) {
+		mark(id, DELETED);
+	}
+
+	private void mark(long id, long version) {
+		Optional<Boolean> replicated = applyMarker(id, version);
+		// After the marker: a near fill that read Redis before it is not kept, and a
+		// later one reads the marker.
+		this.near.invalidate(id);
+		if (replicated.orElse(false)) {
+			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
+		}
+		else {
+			this.pending.merge(id, version, Math::max);
+			this.failedInvalidations.increment();
+			// Not a warning per write: the outage itself was reported once by RedisGuard.
+			log(logger.atInfo(), "invalidation_deferred", id).log(
+					"CACHE INVALIDATION DEFERRED: {} ({}; applied again until it is)", id,
+					replicated.isPresent() ? "no replica acknowledged it in time" : "Redis unavailable");
+			applyPendingSoon();
+		}
+	}
+
+	/**
+	 * Writes the final marker: empty if Redis did not take it, false if it took it but no
+	 * replica acknowledged it in time (a fail-over could still lose it), true if it is
+	 * safe.
+	 */
+	private Optional<Boolean> applyMarker(long id, long version) {
+		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
+		return this.guard
+			.call(() -> this.markers.write(INVALIDATE, this.keys.key(id), number(version), state,
+					number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis())))
+			.map(ReplicatedMarkers.Written::replicated);
+	}
+
+	/**
+	 * Schedules an attempt to apply the kept invalidations, unless one is scheduled:
+	 * after a deferral, and when Redis answers again.
+	 */
+	private void applyPendingSoon() {
+		if (!this.pending.isEmpty() && this.applyScheduled.compareAndSet(false, true)) {
+			try {
+				this.applier.execute(this::applyPendingInBackground);
+			}
+			catch (RejectedExecutionException shuttingDown) {
+				this.applyScheduled.set(false);
+			}
+		}
+	}
+
+	private void applyPendingInBackground() {
+		this.applyScheduled.set(false);
+		if (!applyPending() && this.applyScheduled.compareAndSet(false, true)) {
+			try {
+				this.applier.schedule(this::applyPendingInBackground, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+			}
+			catch (RejectedExecutionException shuttingDown) {
+				this.applyScheduled.set(false);
+			}
+		}
+	}
+
+	private boolean applyPending() {
+		for (Map.Entry<Long, Long> kept : this.pending.entrySet()) {
+			if (!applyMarker(kept.getKey(), kept.getValue()).orElse(false)) {
+				return false;
+			}
+			this.pending.remove(kept.getKey(), kept.getValue());
+			log(logger.atInfo(), "invalidated", kept.getKey()).log("CACHE INVALIDATED: {} (deferred)", kept.getKey());
+		}
+		return true;
+	}
+
+	/**
+	 * Tries once more to apply what is kept, then names what is lost with this process:
+	 * other instances may serve those products' old versions until their entries expire.
+	 */
+	@PreDestroy
+	void applyPendingBeforeShutdown() {
+		this.applier.shutdownNow();
+		if (this.pending.isEmpty() || applyPending()) {
+			return;
+		}
+		List<Long> lost = new ArrayList<>(this.pending.keySet());
+		logger.warn("{} cache invalidations could not be applied before shutdown (Redis unavailable, or no replica "
+				+ "acknowledged them); other instances may " + "serve these products' old versions for up to {}: {}{}",
+				lost.size(), this.keys.entryTtl(), lost.subList(0, Math.min(lost.size(), 100)),
+				(lost.size() > 100) ? " and " + (lost.size() - 100) + " more" : "");
+	}
+
+	// The outcome and the id as fields of their own in structured (JSON) logs; the text
+	// format shows the message only.
+	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
+		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
+	}
+
+}
