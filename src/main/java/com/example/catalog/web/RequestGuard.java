@@ -45,11 +45,32 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
 class RequestGuard extends OncePerRequestFilter {
 
 	/**
-	 * The headers a scanner expects of a JSON API; no page here is meant for a browser.
+	 * The headers a scanner expects of a JSON API. The one page meant for a browser,
+	 * Swagger UI, gets {@link #SWAGGER_UI_POLICY} instead of this policy.
 	 */
 	static final Map<String, String> SECURITY_HEADERS = Map.of("X-Content-Type-Options", "nosniff", "X-Frame-Options",
 			"DENY", "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy",
 			"no-referrer");
+
+	/**
+	 * Where springdoc serves Swagger UI's files; {@code /swagger-ui.html} only redirects
+	 * here, and the page fetches {@code /v3/api-docs/swagger-config} and the document
+	 * like any API call, under this page's policy, so they keep the strict one.
+	 */
+	static final String SWAGGER_UI_PATH = "/swagger-ui/";
+
+	/**
+	 * What Swagger UI's page needs and no more (checked in headless Chromium by
+	 * {@code .ci/swagger-ui.sh}, which fails on any policy message in the console): its
+	 * own scripts, stylesheets and favicons; the data: images its stylesheet draws icons
+	 * with; fetches of the document and of "Try it out" from the same origin; and the one
+	 * inline {@code <style>} element, inside the bundled Swagger logo, by its hash (a
+	 * Swagger UI upgrade that changes it shows up in that check, whose console message
+	 * names the new hash). No inline script, no framing.
+	 */
+	static final String SWAGGER_UI_POLICY = "default-src 'none'; script-src 'self'; "
+			+ "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; "
+			+ "connect-src 'self'; frame-ancestors 'none'";
 
 	private final ApiProperties api;
 
@@ -66,6 +87,9 @@ class RequestGuard extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		SECURITY_HEADERS.forEach(response::setHeader);
+		if (isSwaggerUi(request)) {
+			response.setHeader("Content-Security-Policy", SWAGGER_UI_POLICY);
+		}
 		HttpServletRequest bounded;
 		try {
 			bounded = hasBody(request) ? withBodyRead(request, response) : request;
@@ -75,6 +99,14 @@ class RequestGuard extends OncePerRequestFilter {
 			return;
 		}
 		chain.doFilter(bounded, response);
+	}
+
+	// The servlet path is decoded and normalized by Tomcat: "/swagger-ui/../products" is
+	// not a Swagger UI path.
+	private static boolean isSwaggerUi(HttpServletRequest request) {
+		String pathInfo = request.getPathInfo();
+		String path = (pathInfo != null) ? request.getServletPath() + pathInfo : request.getServletPath();
+		return path.startsWith(SWAGGER_UI_PATH);
 	}
 
 	private static boolean hasBody(HttpServletRequest request) {

@@ -257,6 +257,44 @@ class HostileInputTests {
 		}
 	}
 
+	/**
+	 * Swagger UI's own files get the policy its page needs; the API, the OpenAPI
+	 * document, the redirect to the page and every other path keep
+	 * {@code default-src 'none'}. The other headers are the same everywhere.
+	 */
+	@Test
+	void onlySwaggerUiGetsItsContentSecurityPolicy() throws IOException, InterruptedException {
+		String strict = "default-src 'none'; frame-ancestors 'none'";
+		Map<String, String> policies = new LinkedHashMap<>();
+		policies.put("/swagger-ui/index.html", RequestGuard.SWAGGER_UI_POLICY);
+		policies.put("/swagger-ui/swagger-ui-bundle.js", RequestGuard.SWAGGER_UI_POLICY);
+		policies.put("/swagger-ui/swagger-initializer.js", RequestGuard.SWAGGER_UI_POLICY);
+		policies.put("/swagger-ui.html", strict);
+		policies.put("/v3/api-docs", strict);
+		policies.put("/v3/api-docs/swagger-config", strict);
+		policies.put("/products", strict);
+		policies.put("/products/" + this.existing, strict);
+		policies.put("/health", strict);
+		policies.put("/swagger-ui", strict);
+		policies.put("/swagger-ui.html.js", strict);
+		policies.put("/swagger-ui/../products", strict);
+		policies.put("/nowhere", strict);
+		for (Map.Entry<String, String> expected : policies.entrySet()) {
+			HttpResponse<String> response = CLIENT.send(
+					HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + expected.getKey())).build(),
+					HttpResponse.BodyHandlers.ofString());
+			String shown = expected.getKey() + " -> " + response.statusCode() + " " + response.headers().map();
+			assertThat(response.headers().allValues("Content-Security-Policy")).as(shown)
+				.containsExactly(expected.getValue());
+			assertThat(response.headers().firstValue("X-Content-Type-Options")).as(shown).hasValue("nosniff");
+			assertThat(response.headers().firstValue("X-Frame-Options")).as(shown).hasValue("DENY");
+			assertThat(response.headers().firstValue("Referrer-Policy")).as(shown).hasValue("no-referrer");
+		}
+		assertThat(RequestGuard.SWAGGER_UI_POLICY).startsWith("default-src 'none';")
+			.endsWith("; frame-ancestors 'none'")
+			.doesNotContain("unsafe-inline", "unsafe-eval", "*");
+	}
+
 	static Stream<Arguments> hostileBodies() {
 		List<Arguments> rows = new ArrayList<>();
 		// Malformed and truncated JSON
