@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -47,6 +48,8 @@ public class ProductInvalidations {
 	private static final RedisScript<Long> INVALIDATE = ProductKeys.script("invalidate", Long.class);
 
 	private static final RedisScript<Long> RELEASE = ProductKeys.script("release", Long.class);
+
+	private static final RedisScript<Long> RECONCILE = ProductKeys.script("reconcile", Long.class);
 
 	private final RedisTemplate<String, byte[]> redis;
 
@@ -150,23 +153,58 @@ public class ProductInvalidations {
 		mark(id, DELETED);
 	}
 
+	/**
+	 * The change feed's invalidation: the database holds this version of the product now,
+	 * whoever wrote it. Unlike {@link #invalidate} it keeps a value of that version (the
+	 * feed also sees the service's own writes, already marked and maybe filled again
+	 * since) and replaces a deletion marker (a restored row).
+	 * @return whether Redis holds it safely; if not, it is kept and applied later
+	 */
+	public boolean reconcile(long id, long version) {
+		return reconcile(id, version, () -> this.markers.write(RECONCILE, this.keys.key(id), number(version),
+				number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis())));
+	}
+
+	/**
+	 * The change feed's deletion: the database no longer holds the product.
+	 * @return whether Redis holds it safely; if not, it is kept and applied later
+	 */
+	public boolean reconcileDeleted(long id) {
+		return reconcile(id, DELETED, () -> writeMarker(id, DELETED));
+	}
+
+	private boolean reconcile(long id, long version, Supplier<ReplicatedMarkers.Written> marker) {
+		Optional<ReplicatedMarkers.Written> written = this.guard.call(marker);
+		if (written.isPresent() && written.get().answer() == 0 && written.get().replicated()) {
+			// Redis held this already (the service's own write, usually): this instance's
+			// copy is as fresh, and there is nothing to say.
+			return true;
+		}
+		this.near.invalidate(id);
+		return held(id, version, written.map(ReplicatedMarkers.Written::replicated));
+	}
+
 	private void mark(long id, long version) {
 		Optional<Boolean> replicated = applyMarker(id, version);
 		// After the marker: a near fill that read Redis before it is not kept, and a
 		// later one reads the marker.
 		this.near.invalidate(id);
+		held(id, version, replicated);
+	}
+
+	private boolean held(long id, long version, Optional<Boolean> replicated) {
 		if (replicated.orElse(false)) {
 			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
+			return true;
 		}
-		else {
-			this.pending.merge(id, version, Math::max);
-			this.failedInvalidations.increment();
-			// Not a warning per write: the outage itself was reported once by RedisGuard.
-			log(logger.atInfo(), "invalidation_deferred", id).log(
-					"CACHE INVALIDATION DEFERRED: {} ({}; applied again until it is)", id,
-					replicated.isPresent() ? "no replica acknowledged it in time" : "Redis unavailable");
-			applyPendingSoon();
-		}
+		this.pending.merge(id, version, Math::max);
+		this.failedInvalidations.increment();
+		// Not a warning per write: the outage itself was reported once by RedisGuard.
+		log(logger.atInfo(), "invalidation_deferred", id).log(
+				"CACHE INVALIDATION DEFERRED: {} ({}; applied again until it is)", id,
+				replicated.isPresent() ? "no replica acknowledged it in time" : "Redis unavailable");
+		applyPendingSoon();
+		return false;
 	}
 
 	/**
@@ -175,11 +213,13 @@ public class ProductInvalidations {
 	 * safe.
 	 */
 	private Optional<Boolean> applyMarker(long id, long version) {
+		return this.guard.call(() -> writeMarker(id, version)).map(ReplicatedMarkers.Written::replicated);
+	}
+
+	private ReplicatedMarkers.Written writeMarker(long id, long version) {
 		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
-		return this.guard
-			.call(() -> this.markers.write(INVALIDATE, this.keys.key(id), number(version), state,
-					number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis())))
-			.map(ReplicatedMarkers.Written::replicated);
+		return this.markers.write(INVALIDATE, this.keys.key(id), number(version), state,
+				number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis()));
 	}
 
 	/**

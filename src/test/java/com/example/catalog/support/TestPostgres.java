@@ -3,9 +3,15 @@ package com.example.catalog.support;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Assumptions;
 
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
  * A real PostgreSQL for the tests of the PostgreSQL backend: {@code POSTGRES_TEST_URL} (a
@@ -48,6 +54,35 @@ public final class TestPostgres {
 		}
 		catch (SQLException ex) {
 			return null;
+		}
+	}
+
+	/** A schema name of its own for one test class. */
+	public static String newSchemaName() {
+		return "catalog_" + UUID.randomUUID().toString().substring(0, 8);
+	}
+
+	/**
+	 * Registers a test context on PostgreSQL, in a schema of its own (Flyway creates it),
+	 * with the rest of {@link TestEnvironment}; skips the class when no PostgreSQL
+	 * answers.
+	 */
+	public static void register(DynamicPropertyRegistry registry, String schema) {
+		TestEnvironment.register(registry);
+		String url = jdbcUrl();
+		Assumptions.assumeTrue(url != null, "No PostgreSQL reachable: set POSTGRES_TEST_URL, start Docker, "
+				+ "or run PostgreSQL on 127.0.0.1:5432 with a database 'test' (user postgres)");
+		registry.add("spring.datasource.url", () -> url + "&currentSchema=" + schema);
+		registry.add("spring.flyway.default-schema", () -> schema);
+	}
+
+	/** Drops a schema made by {@link #register}. */
+	public static void dropSchema(String schema) throws SQLException {
+		if (jdbcUrl() != null) {
+			try (Connection connection = DriverManager.getConnection(jdbcUrl());
+					Statement statement = connection.createStatement()) {
+				statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+			}
 		}
 	}
 

@@ -1,0 +1,18 @@
+package com.example.catalog.product;
+
+import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.TestEnvironment;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The change feed on SQLite: an outside writer is another connection to the file. */
+@IntegrationTest
+class ChangeFeedOnSqliteTests extends ChangeFeedTests {
+
+	@DynamicPropertySource
+	static void environment(DynamicPropertyRegistry registry) {
+		TestEnvironment.register(registry);
+	}
+
+}

@@ -1,0 +1,266 @@
+package com.example.catalog.product;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import com.example.catalog.support.SecondInstance;
+import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestProducts;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.env.Environment;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Writes the service never sees: another client changes the products table with plain SQL
+ * (the test's own JDBC connection, as {@code sqlite3} or {@code psql} would), and the
+ * change feed makes the API serve the change within a second, whatever the writer did
+ * with {@code version}. Run on SQLite and on PostgreSQL by the two subclasses.
+ */
+abstract class ChangeFeedTests {
+
+	/** The bound for a change made elsewhere to be served. */
+	private static final Duration WITHIN = Duration.ofSeconds(1);
+
+	private static final AtomicLong names = new AtomicLong();
+
+	@Autowired
+	private RestTestClient http;
+
+	@Autowired
+	private Environment environment;
+
+	@Autowired
+	private ProductChangeFeed feed;
+
+	@Autowired
+	private MeterRegistry meters;
+
+	@Value("${spring.datasource.url}")
+	private String databaseUrl;
+
+	@Value("${local.management.port}")
+	private int managementPort;
+
+	@Test
+	void anUpdateThatRaisesTheVersionIsServedWithinASecond() throws SQLException {
+		long id = cachedProduct();
+		sql("UPDATE products SET price_cents = 999, version = version + 1 WHERE id = ?", id);
+		awaitServed(id, "9.99", 1);
+	}
+
+	@Test
+	void anUpdateThatLeavesTheVersionAloneGetsANewVersionAndETag() throws SQLException {
+		long id = cachedProduct();
+		String etag = etag(id);
+		sql("UPDATE products SET price_cents = 777 WHERE id = ?", id);
+		awaitServed(id, "7.77", 1);
+		// The old ETag no longer matches: the content changed.
+		this.http.get().uri("/products/{id}", id).header("If-None-Match", etag).exchange().expectStatus().isOk();
+	}
+
+	@Test
+	void anUpdateThatLowersTheVersionStillMovesItForward() throws SQLException {
+		long id = cachedProduct();
+		TestProducts.update(this.http, id, "{\"name\": \"Lowered\", \"price\": 1.00, \"stock_quantity\": 1}");
+		TestProducts.awaitCacheHit(this.http, id);
+		sql("UPDATE products SET price_cents = 555, version = 0 WHERE id = ?", id);
+		awaitServed(id, "5.55", 2);
+	}
+
+	@Test
+	void aDeletedRowIsServedAsNotFound() throws SQLException {
+		long id = cachedProduct();
+		sql("DELETE FROM products WHERE id = ?", id);
+		await().atMost(WITHIN)
+			.untilAsserted(() -> this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound());
+	}
+
+	@Test
+	void anInsertedRowReplacesARememberedNotFound() throws SQLException {
+		long template = cachedProduct();
+		long id = template + 1_000_000;
+		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+		double remembered = negativeHits();
+		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+		assertThat(negativeHits()).isEqualTo(remembered + 1);
+		sql("INSERT INTO products (id, name, name_lower, description, price_cents, stock_quantity, created_at, "
+				+ "updated_at, version) SELECT ?, 'Inserted', 'inserted', NULL, 4250, 1, created_at, updated_at, 0 "
+				+ "FROM products WHERE id = ?", id, template);
+		awaitServed(id, "42.5", 0);
+	}
+
+	@Test
+	void aRestoredRowReplacesTheDeletionMarker() throws SQLException {
+		long id = cachedProduct();
+		Map<String, Object> row = row(id);
+		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
+		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+		sql("INSERT INTO products (id, name, name_lower, description, price_cents, stock_quantity, created_at, "
+				+ "updated_at, version) VALUES (?, ?, ?, NULL, 1234, 1, ?, ?, 0)", id, row.get("name"),
+				row.get("name_lower"), row.get("created_at"), row.get("updated_at"));
+		awaitServed(id, "12.34", 0);
+	}
+
+	@Test
+	void aNameChangedElsewhereReachesSearchAndTheCachedPages() throws SQLException {
+		long id = cachedProduct();
+		String unique = "Feed" + names.incrementAndGet() + System.nanoTime();
+		String renamed = "ÄRGER " + unique;
+		List<?> before = items("name=" + unique.toLowerCase());
+		assertThat(before).isEmpty();
+		// Written as a client would, without the search column: the feed folds it with
+		// the service's own (Unicode) rules.
+		sql("UPDATE products SET name = ? WHERE id = ?", renamed, id);
+		await().atMost(WITHIN).untilAsserted(() -> {
+			assertThat(items("name=" + ("ärger " + unique.toLowerCase()))).hasSize(1);
+			assertThat(items("q=" + unique.toLowerCase())).hasSize(1);
+		});
+	}
+
+	@Test
+	void changesMadeWhileNoInstanceRanAreAppliedBeforeTheNextOneServes() throws SQLException {
+		long id = cachedProduct();
+		this.feed.stop();
+		try {
+			sql("UPDATE products SET price_cents = 314 WHERE id = ?", id);
+			// This instance still serves the cached entry: its feed is stopped, as if
+			// it were down.
+			this.http.get().uri("/products/{id}", id).exchange().expectHeader().valueEquals("X-Cache", "HIT");
+			try (SecondInstance next = SecondInstance.sharing(this.environment)) {
+				Map<String, Object> body = TestProducts.read(next.http(), id).getResponseBody();
+				assertThat(body.get("price")).hasToString("3.14");
+			}
+		}
+		finally {
+			this.feed.start();
+		}
+	}
+
+	@Test
+	void aBulkChangeIsAppliedInBatches() throws SQLException {
+		long id = cachedProduct();
+		try (Connection connection = connect()) {
+			connection.setAutoCommit(false);
+			try (PreparedStatement insert = connection.prepareStatement(
+					"INSERT INTO products (name, name_lower, description, price_cents, stock_quantity, created_at, "
+							+ "updated_at, version) SELECT 'Imported', 'imported', NULL, 100, 1, created_at, "
+							+ "updated_at, 0 FROM products WHERE id = ?")) {
+				insert.setLong(1, id);
+				for (int i = 0; i < 2500; i++) {
+					insert.addBatch();
+				}
+				insert.executeBatch();
+			}
+			try (PreparedStatement update = connection
+				.prepareStatement("UPDATE products SET price_cents = 271 WHERE id = ?")) {
+				update.setLong(1, id);
+				update.executeUpdate();
+			}
+			connection.commit();
+		}
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
+				.hasToString("2.71"));
+		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+	}
+
+	@Test
+	void theFeedsLagIsOnTheManagementPortsHealth() {
+		Map<String, Object> health = TestEnvironment.management(this.managementPort)
+			.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectBody(TestProducts.JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+		@SuppressWarnings("unchecked")
+		Map<String, Object> feed = (Map<String, Object>) ((Map<String, Object>) health.get("components"))
+			.get("changeFeed");
+		assertThat(feed).containsEntry("status", "UP");
+		assertThat(((Map<?, ?>) feed.get("details")).keySet()).map(String::valueOf).contains("lagMillis");
+		String readiness = TestEnvironment.management(this.managementPort)
+			.get()
+			.uri("/actuator/health/readiness")
+			.exchange()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
+		assertThat(readiness).doesNotContain("changeFeed");
+	}
+
+	/** A product created through the API and read until Redis serves it. */
+	private long cachedProduct() {
+		long id = TestProducts.create(this.http, "Feed product " + names.incrementAndGet(), "1.00", 1);
+		TestProducts.read(this.http, id);
+		TestProducts.awaitCacheHit(this.http, id);
+		return id;
+	}
+
+	/**
+	 * Waits, at most a second, until the API serves this price, and a version at least
+	 * this high, from the cache again.
+	 */
+	private void awaitServed(long id, String price, long minimumVersion) {
+		await().atMost(WITHIN).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+			Map<String, Object> body = TestProducts.read(this.http, id).getResponseBody();
+			assertThat(body.get("price")).hasToString(price);
+			assertThat(((Number) body.get("version")).longValue()).isGreaterThanOrEqualTo(minimumVersion);
+		});
+		// And the cache serves it from then on.
+		TestProducts.awaitCacheHit(this.http, id);
+		assertThat(TestProducts.read(this.http, id).getResponseBody().get("price")).hasToString(price);
+	}
+
+	private double negativeHits() {
+		return this.meters.get("catalog.cache.lookups").tag("outcome", "negative_hit").counter().count();
+	}
+
+	private String etag(long id) {
+		return TestProducts.read(this.http, id).getResponseHeaders().getETag();
+	}
+
+	private List<?> items(String query) {
+		return (List<?>) TestProducts.list(this.http, query).getResponseBody().get("items");
+	}
+
+	private Connection connect() throws SQLException {
+		return DriverManager.getConnection(this.databaseUrl);
+	}
+
+	private void sql(String statement, Object... arguments) throws SQLException {
+		try (Connection connection = connect(); PreparedStatement prepared = connection.prepareStatement(statement)) {
+			for (int i = 0; i < arguments.length; i++) {
+				prepared.setObject(i + 1, arguments[i]);
+			}
+			prepared.executeUpdate();
+		}
+	}
+
+	private Map<String, Object> row(long id) throws SQLException {
+		try (Connection connection = connect();
+				PreparedStatement select = connection
+					.prepareStatement("SELECT name, name_lower, created_at, updated_at FROM products WHERE id = ?")) {
+			select.setLong(1, id);
+			try (var rows = select.executeQuery()) {
+				rows.next();
+				return Map.of("name", rows.getObject("name"), "name_lower", rows.getObject("name_lower"), "created_at",
+						rows.getObject("created_at"), "updated_at", rows.getObject("updated_at"));
+			}
+		}
+	}
+
+}
