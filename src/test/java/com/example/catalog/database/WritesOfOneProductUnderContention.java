@@ -207,8 +207,8 @@ interface WritesOfOneProductUnderContention {
 	 * While 16 clients write one product, reads of other products (and of their list,
 	 * whose cached pages every write retires, so each read of it goes to the database)
 	 * and of the hot product keep answering promptly. Writers of one product wait for
-	 * each other in this instance, not in the pool of database connections: none ever
-	 * waits for a connection.
+	 * each other in this instance, not at the pool of database connections: at most one
+	 * of them is ever at the pool.
 	 */
 	@Test
 	default void readersKeepAnsweringWhileWritersQueueForOneProduct(@Autowired RestTestClient http,
@@ -230,13 +230,13 @@ interface WritesOfOneProductUnderContention {
 		HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 		ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
 		AtomicInteger reads = new AtomicInteger();
-		AtomicInteger waitingForConnection = new AtomicInteger();
+		AtomicInteger atThePool = new AtomicInteger();
 		AtomicInteger slowest = new AtomicInteger();
 		ExecutorService readers = Executors.newFixedThreadPool(5);
 		List<Future<?>> running = new ArrayList<>();
 		running.add(readers.submit(() -> {
 			while (!writers.isDone()) {
-				waitingForConnection.accumulateAndGet(writePool.getThreadsAwaitingConnection(), Math::max);
+				atThePool.accumulateAndGet(writePool.getThreadsAwaitingConnection(), Math::max);
 				Thread.sleep(1);
 			}
 			return null;
@@ -271,11 +271,18 @@ interface WritesOfOneProductUnderContention {
 		readers.shutdown();
 
 		System.out.println("READERS DURING A WRITE STORM: " + reads.get() + " reads, slowest " + slowest.get()
-				+ " ms, most threads waiting for a connection " + waitingForConnection.get());
+				+ " ms, most threads at the pool at once " + atThePool.get());
 		assertThat(OneProductStorm.statuses(answers)).isEqualTo(Map.of(200, 400));
 		assertThat(problems).as("reads that failed or took more than 2 s").isEmpty();
 		assertThat(reads.get()).as("reads answered during the storm").isGreaterThan(20);
-		assertThat(waitingForConnection.get()).as("threads that waited for a database connection").isZero();
+		// Hikari counts a borrower as waiting as soon as its thread's own shortcut
+		// misses,
+		// even if it then finds a free connection at once: the 4 readers (on PostgreSQL;
+		// on SQLite they have a pool of their own) and the one writer whose turn it is
+		// may show up. Without the turns the hot product's writers queued there: 10 on
+		// PostgreSQL's pool of 10, 15 for SQLite's one write connection.
+		assertThat(atThePool.get()).as("threads borrowing or waiting for a database connection at once")
+			.isLessThanOrEqualTo(4 + 1);
 	}
 
 }
