@@ -116,8 +116,14 @@ public class ProductInvalidations {
 	}
 
 	private void prepare(long id, long version, String state) {
-		// Inside the transaction: on SQLite every other write waits for this one, so only
-		// a Redis that answered its last command is asked.
+		// Inside the transaction, with the product's row locked (on SQLite, the whole
+		// database): the product's other writers (on SQLite, all writers) wait for this
+		// one, so only a Redis that answered its last command is asked, for at most the
+		// command timeout. A Redis that stops answering costs that once: the write that
+		// finds out marks it unproven, and later writes skip this step (their final
+		// marker is then kept and applied later) until a command succeeds again. Not
+		// before the lock: the marker must carry the version being committed, which only
+		// the locked row tells.
 		boolean marked = this.guard
 			.callIfAnswering(() -> this.redis.execute(INVALIDATE, List.of(this.keys.key(id)), number(version),
 					bytes(state), number(ProductKeys.MIN_MARKER_TTL.toMillis()), number(this.keys.longestTtlMillis())))

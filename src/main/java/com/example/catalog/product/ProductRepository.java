@@ -2,12 +2,15 @@ package com.example.catalog.product;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
+import jakarta.persistence.LockModeType;
 import jakarta.persistence.criteria.Predicate;
 
 import org.springframework.data.jpa.domain.Specification;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
+import org.springframework.data.jpa.repository.Lock;
 
 /**
  * Database access for products; Spring Data writes the implementation. The list query is
@@ -16,6 +19,17 @@ import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
  * using any index for it, and PostgreSQL's generic plans likewise.
  */
 interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificationExecutor<Product> {
+
+	/**
+	 * The product, its row locked until the transaction ends, for a read-modify-write
+	 * that no other writer may interleave with. PostgreSQL: {@code SELECT ... FOR NO KEY
+	 * UPDATE}; a writer that waited reads the row as the one before it committed it (or
+	 * finds it deleted). SQLite's dialect adds no locking clause: an IMMEDIATE
+	 * transaction holds the database's write lock from its start (see
+	 * database/DataSourceConfiguration).
+	 */
+	@Lock(LockModeType.PESSIMISTIC_WRITE)
+	Optional<Product> findLockedById(long id);
 
 	/** One page of the products that match, without counting them. */
 	default List<Product> findPage(ProductQuery query) {

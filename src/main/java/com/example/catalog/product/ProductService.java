@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.LongPredicate;
-import java.util.function.Supplier;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -15,21 +14,24 @@ import com.example.catalog.cache.ProductInvalidations;
 import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.cache.SingleFlight;
 
-import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes: a provisional marker inside the transaction
- * (so a process that dies after the commit leaves no old entry behind), the commit, then
- * the final marker and a new generation of the cached list pages.
+ * reads the database and fills Redis. Writes of one product: one at a time
+ * ({@link ProductWriters} in this instance, the row lock across instances), a provisional
+ * marker inside the transaction (so a process that dies after the commit leaves no old
+ * entry behind), the commit, then the final marker and a new generation of the cached
+ * list pages.
  */
 @Service
 class ProductService {
 
 	private final ProductRepository products;
+
+	private final ProductWriters writers;
 
 	private final ProductCache cache;
 
@@ -45,10 +47,11 @@ class ProductService {
 
 	private final TransactionTemplate readTransaction;
 
-	ProductService(ProductRepository products, ProductCache cache, ProductInvalidations invalidations,
-			SingleFlight loads, ProductPageCache pages, JsonMapper json,
+	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
+			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, JsonMapper json,
 			PlatformTransactionManager transactionManager) {
 		this.products = products;
+		this.writers = writers;
 		this.cache = cache;
 		this.invalidations = invalidations;
 		this.loads = loads;
@@ -140,11 +143,13 @@ class ProductService {
 
 	/**
 	 * Applies the changes if the product's version passes the precondition (the
-	 * {@code If-Match} header; null when there is none), else fails with 412.
+	 * {@code If-Match} header; null when there is none), else fails with 412. Concurrent
+	 * writes of one product apply one after the other, each to what the one before it
+	 * committed: no write fails because another changed the product at the same moment.
 	 */
 	ProductResponse update(long id, ProductRequest changes, LongPredicate versionMatches) {
-		ProductResponse updated = writeChecked(versionMatches, () -> this.writeTransaction.execute((status) -> {
-			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+		ProductResponse updated = this.writers.oneAtATime(id, () -> this.writeTransaction.execute((status) -> {
+			Product product = this.products.findLockedById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
 			Product saved = this.products.saveAndFlush(product);
@@ -155,9 +160,13 @@ class ProductService {
 		return updated;
 	}
 
+	/**
+	 * Deletes the product if its version passes the precondition (null when there is
+	 * none). Of concurrent deletes, one deletes it and the others find it gone (404).
+	 */
 	void delete(long id, LongPredicate versionMatches) {
-		writeChecked(versionMatches, () -> this.writeTransaction.execute((status) -> {
-			Product product = this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id));
+		this.writers.oneAtATime(id, () -> this.writeTransaction.execute((status) -> {
+			Product product = this.products.findLockedById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);
 			this.products.delete(product);
 			this.products.flush();
@@ -169,25 +178,12 @@ class ProductService {
 		this.pages.invalidateAll();
 	}
 
+	// With the row locked the precondition is checked against the version this write
+	// replaces, so an If-Match that names it can no longer lose a race (the versioned
+	// UPDATE cannot miss), and one that names an older version gets its 412.
 	private static void checkPrecondition(Product product, LongPredicate versionMatches) {
 		if (versionMatches != null && !versionMatches.test(product.getVersion())) {
 			throw new PreconditionFailedException(product.getVersion());
-		}
-	}
-
-	// Two writers that both read the version the client named can still race (on
-	// PostgreSQL; SQLite runs one write transaction at a time): the loser's versioned
-	// UPDATE matches no row. With If-Match the client asked for exactly this condition,
-	// so it gets 412; without, the conflict stays a 409.
-	private static <T> T writeChecked(LongPredicate versionMatches, Supplier<T> write) {
-		try {
-			return write.get();
-		}
-		catch (OptimisticLockingFailureException conflict) {
-			if (versionMatches != null) {
-				throw new PreconditionFailedException(-1);
-			}
-			throw conflict;
 		}
 	}
 

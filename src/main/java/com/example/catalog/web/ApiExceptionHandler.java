@@ -85,6 +85,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler implements Resp
 		return problem;
 	}
 
+	// Writes lock the product's row before they read it (product/ProductService), so
+	// their versioned UPDATE no longer misses: this stays for a conflict nothing expects.
 	@ExceptionHandler(OptimisticLockingFailureException.class)
 	ProblemDetail concurrentUpdate(OptimisticLockingFailureException ex) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,

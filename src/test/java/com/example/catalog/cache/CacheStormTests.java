@@ -143,7 +143,7 @@ class CacheStormTests {
 				HttpResponse<String> response = send(HttpRequest.newBuilder(uri(id))
 					.header("Content-Type", "application/json")
 					.PUT(HttpRequest.BodyPublishers.ofString(body)));
-				assertThat(response.statusCode()).isIn(200, 404, 409);
+				assertThat(response.statusCode()).isIn(200, 404);
 				if (response.statusCode() == 200) {
 					acknowledged(id, version(response.body()));
 				}

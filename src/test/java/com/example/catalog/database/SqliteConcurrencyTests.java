@@ -17,11 +17,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -43,15 +46,28 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
-class SqliteConcurrencyTests {
+class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
+
+	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
-		TestEnvironment.register(registry);
+		TestEnvironment.register(registry, "127.0.0.1", proxy.port());
+		TestEnvironment.relaxRedisTimeouts(registry);
+	}
+
+	@AfterAll
+	static void closeProxy() {
+		proxy.close();
 	}
 
 	@LocalServerPort
 	private int port;
+
+	@Override
+	public RedisFaultProxy redisProxy() {
+		return proxy;
+	}
 
 	@Test
 	void thirtyTwoWritersAndReadersGetNoErrors(@Autowired JdbcTemplate jdbc, CapturedOutput output) throws Exception {

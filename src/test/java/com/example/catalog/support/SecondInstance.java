@@ -21,7 +21,7 @@ public final class SecondInstance implements AutoCloseable {
 
 	private static final List<String> SHARED = List.of("spring.datasource.url", "spring.data.redis.host",
 			"spring.data.redis.port", "spring.data.redis.timeout", "spring.data.redis.connect-timeout",
-			"catalog.cache.key-prefix", "catalog.cache.ttl");
+			"catalog.cache.key-prefix", "catalog.cache.ttl", "spring.flyway.default-schema");
 
 	private final ConfigurableApplicationContext context;
 
@@ -42,6 +42,8 @@ public final class SecondInstance implements AutoCloseable {
 			}
 		}
 		values.put("server.port", "0");
+		// Not the default 8081, which another build on this machine may hold.
+		values.put("management.server.port", "0");
 		for (String property : properties) {
 			String[] nameAndValue = property.split("=", 2);
 			values.put(nameAndValue[0], nameAndValue[1]);
