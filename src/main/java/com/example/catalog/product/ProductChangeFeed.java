@@ -450,9 +450,7 @@ class ProductChangeFeed implements SmartLifecycle {
 		}
 		this.prunedAt = now;
 		try {
-			int pruned = this.writes
-				.execute((status) -> this.jdbc.update("DELETE FROM product_changes WHERE changed_at < :before",
-						Map.of("before", now - this.retentionMillis)));
+			int pruned = prune(now);
 			if (pruned > 0) {
 				logger.debug("Change feed: pruned {} changes older than {} s", pruned, this.retentionMillis / 1000);
 			}
@@ -460,6 +458,13 @@ class ProductChangeFeed implements SmartLifecycle {
 		catch (RuntimeException failure) {
 			logger.debug("Change feed: pruning failed", failure);
 		}
+	}
+
+	/** Deletes the changes that were older than the retention at {@code now}. */
+	int prune(long now) {
+		return this.writes
+			.execute((status) -> this.jdbc.update("DELETE FROM product_changes WHERE changed_at < :before",
+					Map.of("before", now - this.retentionMillis)));
 	}
 
 	/** A place in the change table: the writing transaction (0 on SQLite), then seq. */

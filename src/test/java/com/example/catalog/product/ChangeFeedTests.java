@@ -179,6 +179,19 @@ abstract class ChangeFeedTests {
 	}
 
 	@Test
+	void changesAreKeptLongerThanAnyCacheEntryThenPruned() throws SQLException {
+		cachedProduct();
+		long kept = changeRows();
+		assertThat(kept).isPositive();
+		// An hour from now every entry cached now may still be served: nothing goes.
+		assertThat(this.feed.prune(System.currentTimeMillis() + Duration.ofHours(1).toMillis())).isZero();
+		assertThat(changeRows()).isEqualTo(kept);
+		// A day from now none can: everything goes.
+		this.feed.prune(System.currentTimeMillis() + Duration.ofDays(1).toMillis());
+		assertThat(changeRows()).isZero();
+	}
+
+	@Test
 	void theFeedsLagIsOnTheManagementPortsHealth() {
 		Map<String, Object> health = TestEnvironment.management(this.managementPort)
 			.get()
@@ -235,6 +248,15 @@ abstract class ChangeFeedTests {
 
 	private List<?> items(String query) {
 		return (List<?>) TestProducts.list(this.http, query).getResponseBody().get("items");
+	}
+
+	private long changeRows() throws SQLException {
+		try (Connection connection = connect();
+				PreparedStatement count = connection.prepareStatement("SELECT count(*) FROM product_changes");
+				var rows = count.executeQuery()) {
+			rows.next();
+			return rows.getLong(1);
+		}
 	}
 
 	private Connection connect() throws SQLException {
