@@ -126,6 +126,9 @@ public class CacheAuditor {
 
 	private final AtomicInteger waitingCount = new AtomicInteger();
 
+	/** Sampled hits taken and not yet judged. */
+	private final AtomicInteger underWay = new AtomicInteger();
+
 	private final ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "cache-audit");
 		thread.setDaemon(true);
@@ -212,6 +215,7 @@ public class CacheAuditor {
 			return;
 		}
 		this.waitingCount.incrementAndGet();
+		this.underWay.incrementAndGet();
 		this.waiting.add(sample);
 	}
 
@@ -246,7 +250,7 @@ public class CacheAuditor {
 		}
 		Optional<Map<Long, Long>> current = currentVersions(ids.keySet().stream().toList());
 		if (current.isEmpty()) {
-			due.forEach((sample) -> this.skippedUnavailable.increment());
+			due.forEach((sample) -> judged(this.skippedUnavailable));
 			return true;
 		}
 		// Every version read was committed before now.
@@ -260,7 +264,7 @@ public class CacheAuditor {
 				}
 			});
 			if (newer.isEmpty()) {
-				this.consistent.increment();
+				judged(this.consistent);
 			}
 			else {
 				this.suspects.add(new Suspect(sample, newer, readNanos));
@@ -296,7 +300,7 @@ public class CacheAuditor {
 			for (long id : suspect.newer().keySet()) {
 				Long version = servedVersion(id);
 				if (version == null) {
-					this.skippedUnavailable.increment();
+					judged(this.skippedUnavailable);
 					return;
 				}
 				servedNow.put(id, version);
@@ -314,16 +318,21 @@ public class CacheAuditor {
 			}
 		}
 		if (found.isEmpty()) {
-			this.consistent.increment();
+			judged(this.consistent);
 			return;
 		}
-		this.stale.increment();
 		for (StaleEntry entry : found) {
 			reportAndRepair(entry);
 		}
 		if (sample.page() != null) {
 			sample.page().invalidateAll();
 		}
+		judged(this.stale);
+	}
+
+	private void judged(Counter result) {
+		result.increment();
+		this.underWay.decrementAndGet();
 	}
 
 	/**
@@ -438,6 +447,11 @@ public class CacheAuditor {
 	Counts counts() {
 		return new Counts(this.sample, (long) this.consistent.count(), (long) this.stale.count(),
 				(long) this.skippedForBudget.count(), (long) this.skippedUnavailable.count(), this.lastStale);
+	}
+
+	/** Sampled hits not yet judged (waiting for Δ, or for their second look). */
+	int checksUnderWay() {
+		return this.underWay.get();
 	}
 
 	/** The audit delay Δ. */
