@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,17 +18,22 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.cache.ProductKeys;
+import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestPostgres;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -53,6 +59,8 @@ class PostgresTests {
 				+ "or run PostgreSQL on 127.0.0.1:5432 with a database 'test' (user postgres)");
 		registry.add("spring.datasource.url", () -> url + "&currentSchema=" + SCHEMA);
 		registry.add("spring.flyway.default-schema", () -> SCHEMA);
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "10000");
 	}
 
 	@AfterAll
@@ -70,6 +78,15 @@ class PostgresTests {
 
 	@LocalServerPort
 	private int port;
+
+	@LocalManagementPort
+	private int managementPort;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Autowired
+	private ProductKeys keys;
 
 	@Test
 	void storesReadsCachesUpdatesAndDeletesProducts() {
@@ -208,6 +225,42 @@ class PostgresTests {
 		finally {
 			pool.shutdownNow();
 		}
+	}
+
+	/**
+	 * The consistency auditor reads PostgreSQL through the same port: a planted lost
+	 * invalidation is counted stale and served fresh within 5 s, and the full audit finds
+	 * one that nobody reads.
+	 */
+	@Test
+	void theAuditorFindsAndRepairsLostInvalidationsOnPostgres() {
+		RestTestClient management = TestEnvironment.management(this.managementPort);
+		long read = TestProducts.create(this.http, "Audited on Postgres", "1.00", 1);
+		long unread = TestProducts.create(this.http, "Audited in full on Postgres", "1.00", 1);
+		List<CacheAudits.Entry> replaced = new ArrayList<>();
+		for (long id : List.of(read, unread)) {
+			TestProducts.read(this.http, id);
+			replaced.add(CacheAudits.entry(this.redis, this.keys.key(id)));
+			TestProducts.update(this.http, id, "{\"price\": 2.00}");
+		}
+		double staleBefore = CacheAudits.sampled(management, "stale");
+		long planted = System.nanoTime();
+		replaced.forEach((entry) -> CacheAudits.plant(this.redis, entry));
+		assertThat(TestProducts.read(this.http, read).getResponseBody()).containsEntry("version", 0);
+
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(5).minusNanos(System.nanoTime() - planted))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> Integer.valueOf(1)
+				.equals(TestProducts.read(this.http, read).getResponseBody().get("version")));
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> CacheAudits.sampled(management, "stale") >= staleBefore + 1);
+
+		Map<String, Object> full = CacheAudits.fullAudit(management);
+		assertThat(full).containsEntry("state", "finished");
+		assertThat(((Number) full.get("stale")).longValue()).isGreaterThanOrEqualTo(1);
+		assertThat(TestProducts.read(this.http, unread).getResponseBody()).containsEntry("version", 1);
 	}
 
 	private String url(String path) {
