@@ -346,7 +346,7 @@ public class CacheAuditor {
 			.addKeyValue("outcome", "audit_stale")
 			.addKeyValue("id", entry.id())
 			.log("CACHE AUDIT STALE: {} {}: the cache served version {} while the database holds {}; still served "
-					+ "{} ms after the audited hit and {} ms after the newer version was committed at the latest; "
+					+ "{} ms after the audited read, and at least {} ms after the newer version was committed; "
 					+ "repaired", entry.where(), entry.id(), entry.servedVersion(),
 					(entry.currentVersion() == DELETED) ? "no such product (deleted)" : entry.currentVersion(),
 					entry.servedFor().toMillis(), entry.staleFor().toMillis());
