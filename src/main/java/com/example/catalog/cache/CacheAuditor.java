@@ -186,7 +186,7 @@ public class CacheAuditor {
 	 */
 	void hit(long id, long version) {
 		if (this.enabled && (this.sample >= 1 || ThreadLocalRandom.current().nextDouble() < this.sample)) {
-			enqueue(new Sample(Map.of(id, version), System.nanoTime(), null));
+			enqueue(new Sample(Map.of(id, version), null, System.nanoTime(), null));
 		}
 	}
 
@@ -197,16 +197,13 @@ public class CacheAuditor {
 
 	/**
 	 * A sampled list page served from the cache: audits the versions of the products it
-	 * holds.
+	 * holds (read from it on the auditor's thread, not the request's).
 	 * @param body the page as served
 	 * @param page what the page cache serves for the same request now (null for nothing),
 	 * and how to make every cached page unreachable
 	 */
 	void page(byte[] body, ServedPage page) {
-		Map<Long, Long> versions = versionsOnPage(body);
-		if (versions != null && !versions.isEmpty()) {
-			enqueue(new Sample(versions, System.nanoTime(), page));
-		}
+		enqueue(new Sample(null, body, System.nanoTime(), page));
 	}
 
 	private void enqueue(Sample sample) {
@@ -239,9 +236,14 @@ public class CacheAuditor {
 		Map<Long, Boolean> ids = new LinkedHashMap<>();
 		Sample head;
 		while ((head = this.waiting.peek()) != null && now - head.servedNanos() >= this.delayNanos
-				&& (ids.isEmpty() || ids.size() + head.versions().size() <= ProductVersions.MAX_BATCH)) {
+				&& (ids.isEmpty() || ids.size() + versions(head).size() <= ProductVersions.MAX_BATCH)) {
 			this.waiting.poll();
 			this.waitingCount.decrementAndGet();
+			if (versions(head).isEmpty()) {
+				// A page without products: nothing to check.
+				this.underWay.decrementAndGet();
+				continue;
+			}
 			due.add(head);
 			head.versions().keySet().forEach((id) -> ids.put(id, Boolean.TRUE));
 		}
@@ -417,6 +419,15 @@ public class CacheAuditor {
 		return digits(fields.get(1));
 	}
 
+	/** The products a sample served and their versions; a page's are read once. */
+	private Map<Long, Long> versions(Sample sample) {
+		if (sample.versions() == null) {
+			Map<Long, Long> onPage = versionsOnPage(sample.pageBody());
+			sample.setVersions((onPage != null) ? onPage : Map.of());
+		}
+		return sample.versions();
+	}
+
 	/**
 	 * The id and version of each product on a page as the page cache stores it (the
 	 * list's JSON, {@code {"items":[{"id":..,"version":..},..],..}}); null if it is not
@@ -494,14 +505,47 @@ public class CacheAuditor {
 
 	}
 
-	/**
-	 * A sampled hit.
-	 *
-	 * @param versions the id and version of each product it served
-	 * @param servedNanos when it was served
-	 * @param page for a list page, what the page cache serves now; null for a product
-	 */
-	private record Sample(Map<Long, Long> versions, long servedNanos, ServedPage page) {
+	/** A sampled hit. */
+	private static final class Sample {
+
+		/** The id and version of each product it served; a page's once read. */
+		private Map<Long, Long> versions;
+
+		/** For a list page, the page as served. */
+		private final byte[] pageBody;
+
+		/** When it was served. */
+		private final long servedNanos;
+
+		/** For a list page, what the page cache serves now; null for a product. */
+		private final ServedPage page;
+
+		Sample(Map<Long, Long> versions, byte[] pageBody, long servedNanos, ServedPage page) {
+			this.versions = versions;
+			this.pageBody = pageBody;
+			this.servedNanos = servedNanos;
+			this.page = page;
+		}
+
+		Map<Long, Long> versions() {
+			return this.versions;
+		}
+
+		void setVersions(Map<Long, Long> versions) {
+			this.versions = versions;
+		}
+
+		byte[] pageBody() {
+			return this.pageBody;
+		}
+
+		long servedNanos() {
+			return this.servedNanos;
+		}
+
+		ServedPage page() {
+			return this.page;
+		}
 
 	}
 
