@@ -128,7 +128,12 @@ public class ProductCacheLookupBenchmark {
 		ProductKeys productKeys = new ProductKeys(properties);
 		ProductInvalidations invalidations = new ProductInvalidations(this.template, guard,
 				new ReplicatedMarkers(this.factory, guard), productKeys, nearCacheOff, meters);
-		this.cache = new ProductCache(this.template, guard, productKeys, invalidations, nearCacheOff, meters);
+		// The consistency auditor off (CACHE_AUDIT_SAMPLE=0): what a hit costs without it.
+		CacheAuditor auditorOff = new CacheAuditor(new CacheAuditProperties(0, 1, Duration.ofSeconds(1)),
+				(ids) -> java.util.Map.of(), invalidations, nearCacheOff, this.template, guard, productKeys,
+				tools.jackson.databind.json.JsonMapper.builder().build(), meters);
+		this.cache = new ProductCache(this.template, guard, productKeys, invalidations, nearCacheOff, auditorOff,
+				meters);
 		this.lookupScript = RedisScript.of(
 				new ClassPathResource("cache/lookup.lua").getContentAsString(StandardCharsets.UTF_8), List.class);
 		this.lettuce = ((io.lettuce.core.RedisClient) this.factory.getNativeClient())

@@ -70,6 +70,9 @@ public class ProductCache {
 	/** In-process copies of hits, when CACHE_NEAR_ENABLED; empty otherwise. */
 	private final NearCache near;
 
+	/** Checks a sample of the hits against the database. */
+	private final CacheAuditor auditor;
+
 	/** Runs the TTL checks of hits off the request threads. */
 	private final ExecutorService ttlChecker = Executors.newSingleThreadExecutor((task) -> {
 		Thread thread = new Thread(task, "cache-ttl-checks");
@@ -93,12 +96,13 @@ public class ProductCache {
 	private final Counter staleSetsRefused;
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ProductKeys keys,
-			ProductInvalidations invalidations, NearCache near, MeterRegistry meters) {
+			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.keys = keys;
 		this.invalidations = invalidations;
 		this.near = near;
+		this.auditor = auditor;
 		this.hits = lookups(meters, "hit");
 		this.nearHits = lookups(meters, "near_hit");
 		this.negativeHits = lookups(meters, "negative_hit");
@@ -119,6 +123,7 @@ public class ProductCache {
 			// Not logged at INFO: a near hit costs less than a log line.
 			log(logger.atDebug(), "near_hit", id).log("CACHE HIT: {} (near)", id);
 			this.nearHits.increment();
+			this.auditor.hit(id, near.version());
 			return near;
 		}
 		NearCache.Reservation reservation = this.near.reserve(id);
@@ -128,6 +133,7 @@ public class ProductCache {
 			case HIT -> {
 				log(logger.atInfo(), "hit", id).log("CACHE HIT: {}", id);
 				this.hits.increment();
+				this.auditor.hit(id, lookup.version());
 			}
 			case ABSENT -> {
 				log(logger.atInfo(), "negative_hit", id).log("CACHE HIT: {} (no such product)", id);

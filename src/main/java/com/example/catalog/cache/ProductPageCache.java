@@ -44,6 +44,8 @@ public class ProductPageCache {
 
 	private final RedisGuard guard;
 
+	private final CacheAuditor auditor;
+
 	private final String prefix;
 
 	private final Duration ttl;
@@ -58,9 +60,10 @@ public class ProductPageCache {
 	private final Counter bypasses;
 
 	ProductPageCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, CacheProperties cache,
-			PageCacheProperties pages, MeterRegistry meters) {
+			PageCacheProperties pages, CacheAuditor auditor, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
+		this.auditor = auditor;
 		this.prefix = cache.keyPrefix();
 		this.ttl = pages.ttl();
 		this.hits = lookups(meters, "hit");
@@ -92,6 +95,19 @@ public class ProductPageCache {
 		if (cached.isPresent()) {
 			log(Outcome.HIT, pageKey);
 			this.hits.increment();
+			if (this.auditor.samplesPage()) {
+				this.auditor.page(cached.get().body(), new CacheAuditor.ServedPage() {
+					@Override
+					public byte[] servedBody() {
+						return served(pageKey);
+					}
+
+					@Override
+					public void invalidateAll() {
+						ProductPageCache.this.invalidateAll();
+					}
+				});
+			}
 			return cached.get();
 		}
 		log(Outcome.MISS, pageKey);
@@ -114,6 +130,22 @@ public class ProductPageCache {
 			});
 		}
 		return new Page(loaded.body(), loaded.links(), Outcome.MISS);
+	}
+
+	/**
+	 * The body of the page the cache serves now for this request, null if none (or Redis
+	 * does not answer): for the auditor's second look at a sampled page.
+	 */
+	private byte[] served(String pageKey) {
+		OptionalLong generation = generation();
+		if (generation.isEmpty()) {
+			return null;
+		}
+		String pageRedisKey = key("page:", generation.getAsLong(), pageKey);
+		return this.guard.call(() -> this.redis.opsForValue().get(pageRedisKey))
+			.flatMap(ProductPageCache::decode)
+			.map(Page::body)
+			.orElse(null);
 	}
 
 	/**

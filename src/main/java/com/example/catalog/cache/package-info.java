@@ -2,6 +2,8 @@
  * Cache-aside on Redis, knowing nothing of products beyond ids, versions and JSON bytes:
  * the read side ({@code ProductCache}, {@code NearCache}, {@code ProductPageCache}), the
  * write side ({@code ProductInvalidations} and its {@code ReplicatedMarkers}), the key
- * layout ({@code ProductKeys}), and the connection with its guard. Uses no other room.
+ * layout ({@code ProductKeys}), the connection with its guard, and the consistency audit
+ * ({@code CacheAuditor}, {@code FullCacheAudit}), which reads the database through the
+ * {@code ProductVersions} port that the product room implements. Uses no other room.
  */
 package com.example.catalog.cache;

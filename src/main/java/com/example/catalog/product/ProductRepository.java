@@ -1,6 +1,7 @@
 package com.example.catalog.product;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -11,6 +12,8 @@ import org.springframework.data.jpa.domain.Specification;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
 import org.springframework.data.jpa.repository.Lock;
+import org.springframework.data.jpa.repository.Query;
+import org.springframework.data.repository.query.Param;
 
 /**
  * Database access for products; Spring Data writes the implementation. The list query is
@@ -35,6 +38,13 @@ interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificati
 	default List<Product> findPage(ProductQuery query) {
 		return findBy(matching(query), (products) -> products.slice(query.pageRequest())).getContent();
 	}
+
+	/**
+	 * The id and version of each of these products that exists, in one query, without
+	 * loading the products.
+	 */
+	@Query("select p.id as id, p.version as version from Product p where p.id in :ids")
+	List<IdAndVersion> findVersionsByIdIn(@Param("ids") Collection<Long> ids);
 
 	/** How many products match the query's filters. */
 	default long countMatching(ProductQuery query) {
@@ -70,6 +80,15 @@ interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificati
 	// "50%" and "a_b" are searched for as written, not as LIKE wildcards.
 	private static String escapeLike(String text) {
 		return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+	}
+
+	/** A product's id and committed version. */
+	interface IdAndVersion {
+
+		Long getId();
+
+		Long getVersion();
+
 	}
 
 }

@@ -46,8 +46,34 @@ class CachePropertiesTests {
 				.hasMessageContaining("catalog.cache.ttlJitter"));
 	}
 
+	@Test
+	void auditDefaultsMatchTheDocumentation() {
+		this.context.run((started) -> {
+			CacheAuditProperties audit = started.getBean(CacheAuditProperties.class);
+			assertThat(audit.sample()).isEqualTo(0.01);
+			assertThat(audit.maxPerSecond()).isEqualTo(20);
+			assertThat(audit.delay()).hasSeconds(1);
+		});
+	}
+
+	@Test
+	void refusesAnAuditSampleOutsideZeroToOneABudgetBelowOneAndAnOddDelay() {
+		this.context.withPropertyValues("catalog.cache.audit.sample=1.5")
+			.run((started) -> assertThat(started).getFailure()
+				.rootCause()
+				.hasMessageContaining("catalog.cache.audit.sample"));
+		this.context.withPropertyValues("catalog.cache.audit.max-per-second=0")
+			.run((started) -> assertThat(started).getFailure()
+				.rootCause()
+				.hasMessageContaining("catalog.cache.audit.maxPerSecond"));
+		this.context.withPropertyValues("catalog.cache.audit.delay=10ms")
+			.run((started) -> assertThat(started).getFailure()
+				.rootCause()
+				.hasMessageContaining("catalog.cache.audit.delay"));
+	}
+
 	@Configuration(proxyBeanMethods = false)
-	@EnableConfigurationProperties(CacheProperties.class)
+	@EnableConfigurationProperties({ CacheProperties.class, CacheAuditProperties.class })
 	static class Settings {
 
 	}

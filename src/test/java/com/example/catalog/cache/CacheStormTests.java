@@ -19,12 +19,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.core.env.Environment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -32,12 +36,14 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Readers and writers hammer a few products at once for a while; afterwards every cache
  * entry must match the database, and no read that began after a write was acknowledged
- * may have seen an older version. Runs 5 s here; {@code bench/storm.sh} runs it longer
- * ({@code -Dstorm.seconds=N}).
+ * may have seen an older version. Every hit is audited ({@code CACHE_AUDIT_SAMPLE=1.0},
+ * no budget to speak of), and the consistency auditor must count none of them stale. Runs
+ * 5 s here; {@code bench/storm.sh} runs it longer ({@code -Dstorm.seconds=N}).
  */
 @IntegrationTest
 class CacheStormTests {
@@ -49,7 +55,15 @@ class CacheStormTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry);
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "1000000");
 	}
+
+	/**
+	 * The near cache's bound on a write acknowledged by the other instance (see
+	 * NearCacheTests).
+	 */
+	private static final Duration NEAR_CACHE_BOUND = Duration.ofSeconds(1);
 
 	@LocalServerPort
 	private int port;
@@ -63,6 +77,12 @@ class CacheStormTests {
 	@Autowired
 	private ProductKeys keys;
 
+	@Autowired
+	private CacheAuditor auditor;
+
+	@Autowired
+	private Environment environment;
+
 	private final HttpClient client = HttpClient.newHttpClient();
 
 	/** Per product: the versions writers saw acknowledged, with when. */
@@ -70,8 +90,53 @@ class CacheStormTests {
 
 	private final List<Long> ids = new CopyOnWriteArrayList<>();
 
+	/** The ports of the instances the storm runs against. */
+	private List<Integer> ports;
+
 	@Test
 	void cacheMatchesDatabaseAfterConcurrentReadsWritesAndDeletes() throws Exception {
+		this.ports = List.of(this.port);
+		Storm storm = storm();
+		assertThat(storm.staleReads()).as("reads older than a write acknowledged before they began").isZero();
+		assertNoStaleAudited(this.auditor);
+	}
+
+	/**
+	 * The same on two instances sharing the database and Redis, the second with its near
+	 * cache on: near hits are audited too. A read on one instance may lag a write
+	 * acknowledged by the other for as long as the near cache's invalidation takes.
+	 */
+	@Test
+	void twoInstancesOneWithANearCacheAuditEveryHitAndFindNoneStale() throws Exception {
+		try (SecondInstance second = SecondInstance.sharing(this.environment, "catalog.cache.audit.sample=1.0",
+				"catalog.cache.audit.max-per-second=1000000", "catalog.cache.near.enabled=true",
+				"catalog.api.not-found-per-second=0", "catalog.api.body-reads-per-client=1000")) {
+			int secondPort = ((WebServerApplicationContext) second.context()).getWebServer().getPort();
+			this.ports = List.of(this.port, secondPort);
+			Storm storm = storm();
+			assertThat(storm.longestLagMillis()).as("longest lag behind a write acknowledged on either instance")
+				.isLessThan(NEAR_CACHE_BOUND.toMillis());
+			assertNoStaleAudited(this.auditor);
+			assertNoStaleAudited(second.context().getBean(CacheAuditor.class));
+			assertThat(second.context()
+				.getBean(MeterRegistry.class)
+				.get("catalog.cache.lookups")
+				.tag("outcome", "near_hit")
+				.counter()
+				.count()).as("near hits audited on the second instance").isPositive();
+		}
+	}
+
+	private static void assertNoStaleAudited(CacheAuditor auditor) {
+		await().atMost(Duration.ofSeconds(30)).until(() -> auditor.checksUnderWay() == 0);
+		CacheAuditor.Counts counts = auditor.counts();
+		System.out.printf("STORM AUDIT: %s%n", counts);
+		assertThat(counts.stale()).as("hits the auditor found stale").isZero();
+		assertThat(counts.skippedForBudget()).as("hits not audited for the budget").isZero();
+		assertThat(counts.consistent()).as("hits audited").isPositive();
+	}
+
+	private Storm storm() throws Exception {
 		Duration duration = Duration.ofSeconds(Long.getLong("storm.seconds", 5));
 		for (int i = 0; i < 20; i++) {
 			create();
@@ -112,7 +177,7 @@ class CacheStormTests {
 				duration.toSeconds(), this.ids.size(), reads.size(), writes, staleKeys, staleReads, longestLagMillis);
 		assertThat(reads).hasSizeGreaterThan(100);
 		assertThat(staleKeys).as("cache entries that differ from the database").isZero();
-		assertThat(staleReads).as("reads older than a write acknowledged before they began").isZero();
+		return new Storm(staleReads, longestLagMillis);
 	}
 
 	private List<Read> readUntil(long end) throws Exception {
@@ -155,7 +220,7 @@ class CacheStormTests {
 
 	private void create() throws Exception {
 		HttpResponse<String> response = send(
-				HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/products"))
+				HttpRequest.newBuilder(URI.create("http://localhost:" + randomPort() + "/products"))
 					.header("Content-Type", "application/json")
 					.POST(HttpRequest.BodyPublishers
 						.ofString("{\"name\": \"Storm\", \"price\": 1.00, \"stock_quantity\": 1}")));
@@ -204,7 +269,11 @@ class CacheStormTests {
 	}
 
 	private URI uri(long id) {
-		return URI.create("http://localhost:" + this.port + "/products/" + id);
+		return URI.create("http://localhost:" + randomPort() + "/products/" + id);
+	}
+
+	private int randomPort() {
+		return this.ports.get(ThreadLocalRandom.current().nextInt(this.ports.size()));
 	}
 
 	private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
@@ -218,6 +287,9 @@ class CacheStormTests {
 	}
 
 	private record Read(long id, long startedNanos, long version) {
+	}
+
+	private record Storm(long staleReads, long longestLagMillis) {
 	}
 
 	private record Ack(long version, long nanos) {

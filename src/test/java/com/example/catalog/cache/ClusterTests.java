@@ -1,16 +1,21 @@
 package com.example.catalog.cache;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisTopology;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -20,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The service on a Redis Cluster of three masters started by the test: every script
  * touches one key, so it runs on the node that owns the key's slot; when that slot moves
- * to another node (resharding), reads and writes stay correct.
+ * to another node (resharding), reads and writes stay correct. The full audit scans every
+ * master.
  */
 @IntegrationTest
 class ClusterTests {
@@ -38,6 +44,12 @@ class ClusterTests {
 
 	@Autowired
 	private ProductKeys keys;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@LocalManagementPort
+	private int managementPort;
 
 	@AfterAll
 	static void stopTopology() {
@@ -61,6 +73,36 @@ class ClusterTests {
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 2);
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+	}
+
+	@Test
+	void theFullAuditScansEveryMasterAndRepairsWhatIsStale() {
+		List<Long> planted = new ArrayList<>();
+		List<CacheAudits.Entry> replaced = new ArrayList<>();
+		for (int i = 0; i < 12; i++) {
+			long id = TestProducts.create(this.http, "Clustered " + i, "8.00", 1);
+			TestProducts.read(this.http, id);
+			if (i % 2 == 0) {
+				replaced.add(CacheAudits.entry(this.redis, this.keys.key(id)));
+				TestProducts.update(this.http, id, "{\"price\": 9.00}");
+				planted.add(id);
+			}
+		}
+		replaced.forEach((entry) -> CacheAudits.plant(this.redis, entry));
+		assertThat(topology.serverPorts()
+			.stream()
+			.filter((port) -> Long.parseLong(RedisTopology.cli(port, "DBSIZE").trim()) > 0)).as("masters holding keys")
+			.hasSizeGreaterThan(1);
+
+		Map<String, Object> report = CacheAudits.fullAudit(TestEnvironment.management(this.managementPort));
+
+		assertThat(report).containsEntry("state", "finished");
+		assertThat(((Number) report.get("keys_scanned")).longValue()).isGreaterThanOrEqualTo(12);
+		assertThat(((Number) report.get("stale")).longValue()).isEqualTo(planted.size());
+		assertThat(((Number) report.get("consistent")).longValue()).isGreaterThanOrEqualTo(6);
+		for (long id : planted) {
+			assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 1);
+		}
 	}
 
 	/** Moves the key's slot, with its keys, to another master, as resharding does. */

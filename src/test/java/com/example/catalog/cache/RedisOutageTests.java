@@ -32,7 +32,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The service with a TCP proxy between it and a real Redis, so the tests can make Redis
- * refuse connections, stop answering, or come back, while the service is running.
+ * refuse connections, stop answering, or come back, while the service is running. Every
+ * hit is audited, and after each test the auditor must have found none stale.
  */
 @IntegrationTest
 class RedisOutageTests {
@@ -42,7 +43,12 @@ class RedisOutageTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry, "127.0.0.1", proxy.port());
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "100000");
 	}
+
+	@Autowired
+	private CacheAuditor auditor;
 
 	@Autowired
 	private RestTestClient http;
@@ -60,6 +66,8 @@ class RedisOutageTests {
 	void redisComesBack() {
 		proxy.pass();
 		awaitCachingResumed();
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.auditor.checksUnderWay() == 0);
+		assertThat(this.auditor.counts().stale()).as("hits the auditor found stale").isZero();
 	}
 
 	@AfterAll

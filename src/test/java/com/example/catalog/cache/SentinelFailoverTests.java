@@ -34,7 +34,13 @@ class SentinelFailoverTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		topology.register(registry);
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "100000");
 	}
+
+	/** Every hit is audited: the fail-over must not make the auditor count one stale. */
+	@Autowired
+	private CacheAuditor auditor;
 
 	@Autowired
 	private RestTestClient http;
@@ -71,6 +77,10 @@ class SentinelFailoverTests {
 			assertThat(((Number) TestProducts.read(this.http, id).getResponseBody().get("version")).longValue())
 				.isGreaterThanOrEqualTo(expected);
 		}
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.auditor.checksUnderWay() == 0);
+		System.out.printf("SENTINEL AUDIT: %s%n", this.auditor.counts());
+		assertThat(this.auditor.counts().stale()).as("hits the auditor found stale").isZero();
+		assertThat(this.auditor.counts().consistent()).as("hits audited").isPositive();
 	}
 
 }

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +19,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.LongStream;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.cache.ProductKeys;
+import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.OneProductStorm;
 import com.example.catalog.support.OneProductStorm.Answer;
@@ -33,9 +37,11 @@ import com.example.catalog.support.TestProducts;
 import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.core.env.Environment;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -65,6 +71,8 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 				+ "or run PostgreSQL on 127.0.0.1:5432 with a database 'test' (user postgres)");
 		registry.add("spring.datasource.url", () -> url + "&currentSchema=" + SCHEMA);
 		registry.add("spring.flyway.default-schema", () -> SCHEMA);
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "10000");
 	}
 
 	@AfterAll
@@ -87,6 +95,15 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 
 	@LocalServerPort
 	private int port;
+
+	@LocalManagementPort
+	private int managementPort;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Autowired
+	private ProductKeys keys;
 
 	@Override
 	public RedisFaultProxy redisProxy() {
@@ -267,6 +284,42 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 					.containsEntry("stock_quantity", lastStock);
 			}
 		}
+	}
+
+	/**
+	 * The consistency auditor reads PostgreSQL through the same port: a planted lost
+	 * invalidation is counted stale and served fresh within 5 s, and the full audit finds
+	 * one that nobody reads.
+	 */
+	@Test
+	void theAuditorFindsAndRepairsLostInvalidationsOnPostgres() {
+		RestTestClient management = TestEnvironment.management(this.managementPort);
+		long read = TestProducts.create(this.http, "Audited on Postgres", "1.00", 1);
+		long unread = TestProducts.create(this.http, "Audited in full on Postgres", "1.00", 1);
+		List<CacheAudits.Entry> replaced = new ArrayList<>();
+		for (long id : List.of(read, unread)) {
+			TestProducts.read(this.http, id);
+			replaced.add(CacheAudits.entry(this.redis, this.keys.key(id)));
+			TestProducts.update(this.http, id, "{\"price\": 2.00}");
+		}
+		double staleBefore = CacheAudits.sampled(management, "stale");
+		long planted = System.nanoTime();
+		replaced.forEach((entry) -> CacheAudits.plant(this.redis, entry));
+		assertThat(TestProducts.read(this.http, read).getResponseBody()).containsEntry("version", 0);
+
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(5).minusNanos(System.nanoTime() - planted))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> Integer.valueOf(1)
+				.equals(TestProducts.read(this.http, read).getResponseBody().get("version")));
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> CacheAudits.sampled(management, "stale") >= staleBefore + 1);
+
+		Map<String, Object> full = CacheAudits.fullAudit(management);
+		assertThat(full).containsEntry("state", "finished");
+		assertThat(((Number) full.get("stale")).longValue()).isGreaterThanOrEqualTo(1);
+		assertThat(TestProducts.read(this.http, unread).getResponseBody()).containsEntry("version", 1);
 	}
 
 	private String url(String path) {

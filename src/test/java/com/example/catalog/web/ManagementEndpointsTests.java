@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The actuator lives on its own port: the public port answers 404 for all of it, and the
- * management port exposes only health, info and prometheus, without a discovery page and
- * without metric tags that name network peers.
+ * management port exposes only health, info, prometheus and cacheaudit, without a
+ * discovery page and without metric tags that name network peers.
  */
 @IntegrationTest
 class ManagementEndpointsTests {
@@ -93,8 +93,9 @@ class ManagementEndpointsTests {
 	}
 
 	@Test
-	void exposesOnlyHealthInfoAndPrometheusOnTheManagementPort() {
+	void exposesOnlyHealthInfoPrometheusAndTheCacheAuditOnTheManagementPort() {
 		this.management.get().uri("/actuator/health").exchange().expectStatus().isOk();
+		this.management.get().uri("/actuator/cacheaudit").exchange().expectStatus().isOk();
 		this.management.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
 		this.management.get().uri("/actuator/info").exchange().expectStatus().isOk();
 		for (String hidden : new String[] { "env", "beans", "configprops", "heapdump", "threaddump", "loggers",
@@ -117,7 +118,7 @@ class ManagementEndpointsTests {
 	@Test
 	void publicPortHasNoActuatorAndOnlyTheSimpleHealthCheck() {
 		for (String path : new String[] { "/actuator", "/actuator/health", "/actuator/health/readiness",
-				"/actuator/info", "/actuator/prometheus" }) {
+				"/actuator/info", "/actuator/prometheus", "/actuator/cacheaudit" }) {
 			this.http.get().uri(path).exchange().expectStatus().isNotFound();
 		}
 		this.http.get()
