@@ -16,6 +16,7 @@ import com.example.catalog.support.TestProducts;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -47,6 +48,9 @@ class ClusterTests {
 
 	@Autowired
 	private StringRedisTemplate redis;
+
+	@Autowired
+	private JdbcTemplate jdbc;
 
 	@LocalManagementPort
 	private int managementPort;
@@ -88,7 +92,7 @@ class ClusterTests {
 				planted.add(id);
 			}
 		}
-		replaced.forEach((entry) -> CacheAudits.plant(this.redis, entry));
+		replaced.forEach((entry) -> CacheAudits.plant(this.jdbc, this.redis, entry));
 		assertThat(topology.serverPorts()
 			.stream()
 			.filter((port) -> Long.parseLong(RedisTopology.cli(port, "DBSIZE").trim()) > 0)).as("masters holding keys")

@@ -103,6 +103,9 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 	private StringRedisTemplate redis;
 
 	@Autowired
+	private JdbcTemplate jdbc;
+
+	@Autowired
 	private ProductKeys keys;
 
 	@Override
@@ -304,7 +307,7 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 		}
 		double staleBefore = CacheAudits.sampled(management, "stale");
 		long planted = System.nanoTime();
-		replaced.forEach((entry) -> CacheAudits.plant(this.redis, entry));
+		replaced.forEach((entry) -> CacheAudits.plant(this.jdbc, this.redis, entry));
 		assertThat(TestProducts.read(this.http, read).getResponseBody()).containsEntry("version", 0);
 
 		Awaitility.await()

@@ -8,6 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,9 +16,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * What the consistency auditor's tests share: planting a lost invalidation (the entry a
- * write replaced, written back into Redis, as a fail-over that drops a marker leaves it),
- * reading the auditor's counters from {@code /actuator/prometheus}, and running the full
- * audit through {@code /actuator/cacheaudit}.
+ * write replaced, written back into Redis, as a fail-over that drops a marker leaves it,
+ * after the change feed applied that write), reading the auditor's counters from
+ * {@code /actuator/prometheus}, and running the full audit through
+ * {@code /actuator/cacheaudit}.
  */
 public final class CacheAudits {
 
@@ -35,9 +37,14 @@ public final class CacheAudits {
 
 	/**
 	 * Writes an entry back as it was, over whatever marker a later write left: a lost
-	 * invalidation.
+	 * invalidation. First waits until the change feed has applied every change: a marker
+	 * lost before that would be put back by the feed (its job), not found by the auditor.
 	 */
-	public static void plant(StringRedisTemplate redis, Entry entry) {
+	public static void plant(JdbcTemplate database, StringRedisTemplate redis, Entry entry) {
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> database.queryForObject("SELECT count(*) FROM product_changes c JOIN product_change_cursor k "
+					+ "ON (c.tx, c.seq) > (k.tx, k.seq)", Long.class) == 0);
 		redis.delete(entry.key());
 		redis.opsForHash().putAll(entry.key(), entry.fields());
 		redis.expire(entry.key(), Duration.ofMillis(entry.ttlMillis()));
