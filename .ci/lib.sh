@@ -4,6 +4,7 @@
 #
 #   ci_npm_tools DIR pkg@version...   npm install, pinned, into a cache folder outside the repo
 #   ci_jar                            the packaged jar, built when missing or older than src/
+#                                     (CI_JAR=path: that jar instead)
 #   ci_start_service [VAR=value...]   a redis-server of its own and the jar on free ports of
 #                                     127.0.0.1, a fresh SQLite file, an API key; extra
 #                                     environment for the service as arguments
@@ -68,6 +69,10 @@ ci_npm_tools() {
 }
 
 ci_jar() {
+  if [ -n "${CI_JAR:-}" ]; then # another build, e.g. an older one to compare with
+    jar="$CI_JAR"
+    return
+  fi
   jar="$(ls -t target/product-catalog-*.jar 2>/dev/null | grep -v -- '-plain\.jar$' | head -n 1 || true)"
   if [ -z "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; then
     log "building the jar: ./mvnw -q -B -DskipTests package"
