@@ -50,6 +50,7 @@ spectral_status=0
 "$BIN/spectral" lint --ruleset .spectral.yaml --fail-severity warn --format text "$document" \
   >"$TMP/spectral.txt" 2>&1 || spectral_status=$?
 sed "s|$document|openapi.json|" "$TMP/spectral.txt" >&2
+echo >&2 # spectral's text output has no final newline
 spectral_errors="$(grep -c ' error ' "$TMP/spectral.txt" || true)"
 spectral_warnings="$(grep -c ' warning ' "$TMP/spectral.txt" || true)"
 log "spectral: $spectral_errors errors, $spectral_warnings warnings (exit $spectral_status)"
