@@ -2,12 +2,12 @@
 # Runs the Postman collection (src/test/postman/) with newman against the packaged service,
 # so that the collection can never drift from the service.
 #
-# Starts, on free ports of 127.0.0.1: a redis-server of its own (no persistence) and the jar
-# (target/product-catalog-*.jar, built with ./mvnw -DskipTests package when missing or older
-# than src/) on a new SQLite file in a temp dir, with an API key, so that the collection's
-# apiKey is exercised (all of that in .ci/lib.sh, shared with .ci/swagger-ui.sh). Installs
-# newman (npm, pinned) into a cache folder outside the repository when it is missing. Stops
-# everything it started on exit (by pid), and bounds every wait.
+# Starts, on free ports of 127.0.0.1 (.ci/lib.sh): a redis-server of its own (no persistence)
+# and the jar (target/product-catalog-*.jar, built with ./mvnw -DskipTests package when
+# missing or older than src/) on a new SQLite file in a temp dir, with an API key, so that
+# the collection's apiKey is exercised. Installs newman (npm, pinned) into a cache folder
+# outside the repository when it is missing. Stops everything it started on exit (by pid),
+# and bounds every wait.
 #
 # Usage: .ci/postman.sh            (exit status: newman's, or 2 if the set-up failed)
 # Needs: a JDK 17+, redis-server, Node.js with npm, curl.
@@ -22,21 +22,18 @@ CI_NAME=postman
 # shellcheck source=.ci/lib.sh
 . .ci/lib.sh
 
-require java redis-server redis-cli node npm curl
-
-npm_tool "$NEWMAN_DIR" newman "$NEWMAN_VERSION"
 NEWMAN="$NEWMAN_DIR/node_modules/.bin/newman"
-
-start_service
+[ -x "$NEWMAN" ] || ci_npm_tools "$NEWMAN_DIR" "newman@$NEWMAN_VERSION"
+ci_start_service
 
 # --- the collection -------------------------------------------------------------------
 status=0
 timeout 300 "$NEWMAN" run src/test/postman/product-catalog.postman_collection.json \
   --environment src/test/postman/product-catalog.postman_environment.json \
-  --env-var "baseUrl=http://127.0.0.1:$API_PORT" --env-var "apiKey=$API_KEY_FOR_RUN" \
+  --env-var "baseUrl=http://127.0.0.1:$api_port" --env-var "apiKey=$api_key" \
   --timeout-request 10000 --bail --color off || status=$?
 if [ "$status" -ne 0 ]; then
   log "newman failed (exit $status); the service's log:"
-  tail -n 60 "$SERVICE_LOG" >&2
+  tail -n 60 "$service_log" >&2
 fi
 exit "$status"

@@ -32,20 +32,19 @@ CI_NAME=swagger-ui
 # shellcheck source=.ci/lib.sh
 . .ci/lib.sh
 
-require java redis-server redis-cli node npm curl
 [ -x "$CHROMIUM" ] || die "no Chromium at $CHROMIUM (apt-get install chromium, or set CHROMIUM)"
 
-npm_tool "$PLAYWRIGHT_CORE_DIR" playwright-core "$PLAYWRIGHT_CORE_VERSION"
-
-start_service
+# playwright-core never downloads a browser itself; the variable is for its relatives.
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 ci_npm_tools "$PLAYWRIGHT_CORE_DIR" "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+ci_start_service
 
 status=0
 browser_start=$SECONDS
 PLAYWRIGHT_CORE_DIR="$PLAYWRIGHT_CORE_DIR" CHROMIUM="$CHROMIUM" \
-  timeout 180 node .ci/swagger-ui.mjs "http://127.0.0.1:$API_PORT" ${screenshot:+"$screenshot"} || status=$?
+  timeout 180 node .ci/swagger-ui.mjs "http://127.0.0.1:$api_port" ${screenshot:+"$screenshot"} || status=$?
 log "the browser check took $((SECONDS - browser_start)) s"
 if [ "$status" -ne 0 ]; then
   log "the browser check failed (exit $status); the service's log:"
-  tail -n 40 "$SERVICE_LOG" >&2
+  tail -n 40 "$service_log" >&2
 fi
 exit "$status"

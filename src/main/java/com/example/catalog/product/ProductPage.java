@@ -2,6 +2,9 @@ package com.example.catalog.product;
 
 import java.util.List;
 
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Schema;
+
 /**
  * One page of the product list as the API returns it (serialized in snake_case).
  *
@@ -11,6 +14,10 @@ import java.util.List;
  * @param totalItems how many products match the filters
  * @param totalPages how many pages of this size they fill
  */
-record ProductPage(List<ProductResponse> items, int page, int size, long totalItems, long totalPages) {
+@Schema(requiredProperties = { "items", "page", "size", "total_items", "total_pages" })
+record ProductPage(@ArraySchema(maxItems = 100) List<ProductResponse> items,
+		@Schema(minimum = "0", maximum = "1000000") int page, @Schema(minimum = "1", maximum = "100") int size,
+		@Schema(minimum = "0", maximum = ProductResponse.MAX_LONG) long totalItems,
+		@Schema(minimum = "0", maximum = ProductResponse.MAX_LONG) long totalPages) {
 
 }

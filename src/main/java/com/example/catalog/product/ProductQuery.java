@@ -268,13 +268,26 @@ record ProductQuery(int page, int size, SortKey sort, boolean descending, String
 		return Boolean.valueOf(text);
 	}
 
-	/** The problems found, reported together as one 400 that names each parameter. */
+	/**
+	 * The problems found, reported together as one 400 that names each parameter, the
+	 * first {@value #MAX_NAMED} of them: an 8 KB URL of unknown parameters ("a&b&c...")
+	 * would otherwise get a problem fifty times its size.
+	 */
 	private static final class Errors {
+
+		static final int MAX_NAMED = 20;
 
 		private final List<Map<String, String>> found = new ArrayList<>();
 
+		private int more;
+
 		void add(String parameter, String message) {
-			this.found.add(Map.of("parameter", parameter, "message", message));
+			if (this.found.size() < MAX_NAMED) {
+				this.found.add(Map.of("parameter", parameter, "message", message));
+			}
+			else {
+				this.more++;
+			}
 		}
 
 		void throwIfAny() {
@@ -284,7 +297,7 @@ record ProductQuery(int page, int size, SortKey sort, boolean descending, String
 			String detail = this.found.stream()
 				.map((error) -> error.get("parameter") + " " + error.get("message"))
 				.reduce((a, b) -> a + "; " + b)
-				.orElseThrow();
+				.orElseThrow() + ((this.more > 0) ? "; and " + this.more + " more" : "");
 			ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
 					"Invalid query parameters: " + detail);
 			problem.setTitle("Invalid query parameter");

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.NotNull;
@@ -23,13 +24,19 @@ import org.springframework.web.server.ResponseStatusException;
  * and what a PATCH merge patch is turned into. On PUT an absent or null field keeps its
  * value; an empty description removes the description.
  */
+@Schema(description = "A product's fields as a client sends them: all required on POST; on PUT and PATCH only "
+		+ "those to change")
 record ProductRequest(
 		@NotNull(groups = OnCreate.class) @Size(min = 1, max = 200) @Pattern(regexp = NO_CONTROLS,
 				message = "must not contain control or invisible formatting characters") String name,
-		@Size(max = 2000) @Pattern(regexp = NO_CONTROLS_BUT_LINES,
-				message = "must not contain control characters other than tab and line breaks") String description,
-		@NotNull(groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15, fraction = 2) BigDecimal price,
-		@JsonAlias("quantity") @NotNull(groups = OnCreate.class) @PositiveOrZero Integer stockQuantity) {
+		@Schema(types = {
+				"string", "null" },
+				description = DESCRIPTION_RULE) @Size(max = 2000) @Pattern(regexp = NO_CONTROLS_BUT_LINES,
+						message = "must not contain control characters other than tab and line breaks") String description,
+		@Schema(description = "Exact, at most 2 decimals") @NotNull(
+				groups = OnCreate.class) @DecimalMin("0.00") @Digits(integer = 15, fraction = 2) BigDecimal price,
+		@Schema(format = "int32", maximum = MAX_INT) @JsonAlias("quantity") @NotNull(
+				groups = OnCreate.class) @PositiveOrZero Integer stockQuantity){
 
 	// Names end up in logs, terminals and other systems: no control characters, no lone
 	// surrogate halves (which are not text and do not survive a round trip through
@@ -42,6 +49,11 @@ record ProductRequest(
 	// One character class, not an alternation: Java matches an alternation under *
 	// recursively, which overflows the stack on long input.
 	static final String NO_CONTROLS_BUT_LINES = "[^\\p{Cs}\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*";
+
+	static final String DESCRIPTION_RULE = "\"\" (or, in a merge patch, null) removes the description: it is "
+			+ "stored and returned as null. On PUT, null keeps it.";
+
+	static final String MAX_INT = "2147483647";
 
 	/** Validation group of the checks that only creating a product needs. */
 	interface OnCreate {

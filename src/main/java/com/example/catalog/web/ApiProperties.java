@@ -1,5 +1,6 @@
 package com.example.catalog.web;
 
+import java.net.URI;
 import java.time.Duration;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -23,11 +24,17 @@ import org.springframework.util.unit.DataSize;
  * writes get 429; 0 = no limit
  * @param notFoundPerSecond 404s one client address may get per second for a product id
  * before its reads by id get 429; 0 = no limit
+ * @param serverUrl the API's address for clients, listed as the only server in the
+ * OpenAPI document ({@code API_SERVER_URL}); empty: no servers, so clients use the
+ * address they read the document from
+ * @param serverDescription what the document says of that server, e.g. the environment
+ * ({@code API_SERVER_DESCRIPTION})
  */
 @ConfigurationProperties("catalog.api")
 public record ApiProperties(String key, @DefaultValue("64KB") DataSize maxBodySize,
 		@DefaultValue("10s") Duration bodyReadTimeout, @DefaultValue("32") int bodyReadsPerClient,
-		@DefaultValue("10") int failedKeysPerMinute, @DefaultValue("50") int notFoundPerSecond) {
+		@DefaultValue("10") int failedKeysPerMinute, @DefaultValue("50") int notFoundPerSecond, String serverUrl,
+		@DefaultValue("production") String serverDescription) {
 
 	static final int MIN_KEY_LENGTH = 16;
 
@@ -47,6 +54,10 @@ public record ApiProperties(String key, @DefaultValue("64KB") DataSize maxBodySi
 				throw new IllegalArgumentException("API_KEY is " + key.length() + " characters long: use at least "
 						+ MIN_KEY_LENGTH + " (e.g. openssl rand -hex 24)");
 			}
+		}
+		if (serverUrl != null && !serverUrl.isEmpty() && !URI.create(serverUrl).isAbsolute()) {
+			throw new IllegalArgumentException(
+					"API_SERVER_URL must be an absolute URL, e.g. https://catalog.example.com");
 		}
 		if (bodyReadsPerClient < 1 || failedKeysPerMinute < 0 || notFoundPerSecond < 0) {
 			throw new IllegalArgumentException("catalog.api limits must not be negative (body-reads-per-client >= 1)");

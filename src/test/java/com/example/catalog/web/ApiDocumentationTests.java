@@ -11,6 +11,8 @@ import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.parameters.Parameter;
+import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.parser.core.models.ParseOptions;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
@@ -36,7 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The OpenAPI document the service serves: valid OpenAPI 3.1 for a real parser, listing
  * exactly the endpoints Spring MVC maps (so a new endpoint cannot go undocumented), with
  * the schemas in the JSON's snake_case, the cache and ETag headers, the problem+json
- * errors and the API key.
+ * errors and the API key; and what tools found untrue in it before (issue #22): a null
+ * description, unquoted ETag examples, refusals not declared, /health typed *&#47;*. The
+ * tools themselves run in .ci/contract.sh.
  */
 @IntegrationTest
 class ApiDocumentationTests {
@@ -44,6 +48,8 @@ class ApiDocumentationTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry);
+		registry.add("catalog.api.server-url", () -> "https://catalog.example.com");
+		registry.add("catalog.api.server-description", () -> "staging");
 	}
 
 	@Autowired
@@ -148,6 +154,9 @@ class ApiDocumentationTests {
 				assertThat(operation.getResponses()).as(method + " " + path).containsKeys("500", "503");
 			}
 			operation.getResponses().forEach((status, response) -> {
+				if (path.equals("/health") && status.equals("503")) {
+					return; // the health body, as on 200
+				}
 				if (status.startsWith("4") || status.startsWith("5")) {
 					assertThat(response.getContent()).as(method + " " + path + " " + status)
 						.containsKey("application/problem+json");
@@ -191,6 +200,94 @@ class ApiDocumentationTests {
 			.returnResult()
 			.getResponseBody();
 		assertThat(page.toLowerCase(Locale.ROOT)).contains("swagger-ui");
+	}
+
+	@Test
+	void describesANullDescriptionAsNullAndTheEmptyOneAsNoDescription() {
+		Map<String, Schema> schemas = this.openApi.getComponents().getSchemas();
+		for (String name : Set.of("ProductResponse", "ProductRequest")) {
+			Schema description = (Schema) schemas.get(name).getProperties().get("description");
+			assertThat(description.getTypes()).as(name).containsExactlyInAnyOrder("string", "null");
+			assertThat(description.getMinLength()).as(name + ": \"\" is allowed").isNull();
+		}
+		assertThat(((Schema) schemas.get("ProductRequest").getProperties().get("description")).getDescription())
+			.contains("\"\"")
+			.contains("null");
+		assertThat(schemas.get("ProductResponse").getRequired()).contains("description");
+	}
+
+	@Test
+	void givesExamplesThatWorkAsWritten() {
+		for (PathItem.HttpMethod method : Set.of(PathItem.HttpMethod.PUT, PathItem.HttpMethod.PATCH,
+				PathItem.HttpMethod.DELETE)) {
+			assertThat(parameter(operation("/products/{id}", method), "If-Match").getExample()).as(method.name())
+				.isEqualTo("\"0\"");
+		}
+		Operation read = operation("/products/{id}", PathItem.HttpMethod.GET);
+		assertThat(parameter(read, "If-None-Match").getExample()).isEqualTo("\"0\"");
+		assertThat(parameter(read, "id").getExample()).isEqualTo("1");
+		Operation list = operation("/products", PathItem.HttpMethod.GET);
+		assertThat(parameter(list, "min_price").getExample()).isEqualTo("10.00");
+		// The name rule as an ECMA-262 pattern (JSON Schema's dialect), not Java's.
+		String pattern = ((Schema) this.openApi.getComponents()
+			.getSchemas()
+			.get("ProductRequest")
+			.getProperties()
+			.get("name")).getPattern();
+		assertThat(pattern).startsWith("^").endsWith("$").doesNotContain("\\p{");
+		assertThat("Espresso cup").matches(pattern);
+		assertThat("a\u202Eb").doesNotMatch(pattern);
+	}
+
+	@Test
+	void declaresEveryRefusalTheServiceSends() {
+		Set<String> withBody = Set.of("POST /products", "PUT /products/{id}", "PATCH /products/{id}");
+		Set<String> throttled = Set.of("POST /products", "GET /products/{id}", "PUT /products/{id}",
+				"PATCH /products/{id}", "DELETE /products/{id}");
+		this.openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
+			String name = method + " " + path;
+			Map<String, ApiResponse> responses = operation.getResponses();
+			if (withBody.contains(name)) {
+				assertThat(responses).as(name).containsKeys("408", "413", "415");
+			}
+			if (throttled.contains(name)) {
+				assertThat(responses).as(name).containsKey("429");
+				assertThat(responses.get("429").getHeaders()).as(name).containsKey("Retry-After");
+			}
+			else {
+				assertThat(responses).as(name + " is never throttled").doesNotContainKey("429");
+			}
+			if (path.startsWith("/products")) {
+				assertThat(responses.get("503").getHeaders()).as(name).containsKey("Retry-After");
+			}
+		}));
+	}
+
+	@Test
+	void describesHealthAsJsonAndBodilessAnswersWithoutABody() {
+		Operation health = operation("/health", PathItem.HttpMethod.GET);
+		assertThat(health.getResponses().get("200").getContent()).containsOnlyKeys("application/json");
+		assertThat(health.getResponses().get("503").getContent()).containsOnlyKeys("application/json");
+		assertThat(operation("/products/{id}", PathItem.HttpMethod.GET).getResponses().get("304").getContent())
+			.isNullOrEmpty();
+		assertThat(operation("/products/{id}", PathItem.HttpMethod.DELETE).getResponses().get("204").getContent())
+			.isNullOrEmpty();
+	}
+
+	@Test
+	void listsTheConfiguredServer() {
+		assertThat(this.openApi.getServers()).singleElement().satisfies((server) -> {
+			assertThat(server.getUrl()).isEqualTo("https://catalog.example.com");
+			assertThat(server.getDescription()).isEqualTo("staging");
+		});
+	}
+
+	private static Parameter parameter(Operation operation, String name) {
+		return operation.getParameters()
+			.stream()
+			.filter((parameter) -> parameter.getName().equals(name))
+			.findFirst()
+			.orElseThrow();
 	}
 
 	private Operation operation(String path, PathItem.HttpMethod method) {
