@@ -1,10 +1,7 @@
 package com.example.catalog.product;
 
 import java.net.URI;
-import java.util.HashSet;
 import java.util.Set;
-import java.util.function.LongPredicate;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -52,8 +49,6 @@ class ProductController implements ProductApi {
 
 	private static final Pattern PLAIN_ID = Pattern.compile("[1-9][0-9]{0,18}");
 
-	private static final Pattern STRONG_VERSION_TAG = Pattern.compile("\"([0-9]{1,18})\"");
-
 	private final ProductService service;
 
 	private final ProductProperties properties;
@@ -87,7 +82,7 @@ class ProductController implements ProductApi {
 			@Validated({ ProductRequest.OnCreate.class, Default.class }) @RequestBody ProductRequest request) {
 		ProductResponse created = this.service.create(request);
 		return ResponseEntity.created(URI.create("/products/" + created.id()))
-			.eTag(entityTag(created.version()))
+			.eTag(EntityTags.of(created.version()))
 			.body(created);
 	}
 
@@ -98,7 +93,7 @@ class ProductController implements ProductApi {
 		// Spring answers 304 itself when If-None-Match names this ETag.
 		return ResponseEntity.ok()
 			.contentType(MediaType.APPLICATION_JSON)
-			.eTag(entityTag(product.version()))
+			.eTag(EntityTags.of(product.version()))
 			.header(CACHE_HEADER, product.source().name())
 			.header(HttpHeaders.CACHE_CONTROL, this.properties.cacheControl())
 			.body(product.json());
@@ -115,7 +110,7 @@ class ProductController implements ProductApi {
 			throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
 					"The body names no field to change: use name, description, price or stock_quantity");
 		}
-		return written(this.service.update(productId, changes, versionMatcher(ifMatch)));
+		return written(this.service.update(productId, changes, EntityTags.matching(ifMatch)));
 	}
 
 	@Override
@@ -140,44 +135,19 @@ class ProductController implements ProductApi {
 			throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
 					"The patch names no field to change: use name, description, price or stock_quantity");
 		}
-		return written(this.service.update(productId, changes, versionMatcher(ifMatch)));
+		return written(this.service.update(productId, changes, EntityTags.matching(ifMatch)));
 	}
 
 	@Override
 	@DeleteMapping("/{id}")
 	public ResponseEntity<Void> delete(@PathVariable String id,
 			@RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		this.service.delete(productId(id), versionMatcher(ifMatch));
+		this.service.delete(productId(id), EntityTags.matching(ifMatch));
 		return ResponseEntity.noContent().build();
 	}
 
 	private static ResponseEntity<ProductResponse> written(ProductResponse product) {
-		return ResponseEntity.ok().eTag(entityTag(product.version())).body(product);
-	}
-
-	// Strong: the bytes of a product's JSON are the same for one version, wherever they
-	// come from (the cache or the database).
-	private static String entityTag(long version) {
-		return "\"" + version + "\"";
-	}
-
-	// If-Match compares strongly (RFC 9110, 13.1.1): a weak tag never matches, nor does
-	// one this service did not make.
-	private static LongPredicate versionMatcher(String ifMatch) {
-		if (ifMatch == null) {
-			return null;
-		}
-		if (ifMatch.strip().equals("*")) {
-			return (version) -> true;
-		}
-		Set<Long> versions = new HashSet<>();
-		for (String tag : ifMatch.split(",")) {
-			Matcher version = STRONG_VERSION_TAG.matcher(tag.strip());
-			if (version.matches()) {
-				versions.add(Long.parseLong(version.group(1)));
-			}
-		}
-		return versions::contains;
+		return ResponseEntity.ok().eTag(EntityTags.of(product.version())).body(product);
 	}
 
 	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1",
