@@ -164,6 +164,11 @@ public class ProductCache {
 		if (this.invalidations.isPending(id)) {
 			return Lookup.BYPASSED;
 		}
+		if (this.keys.entryTtlBoundMillis() > 0) {
+			// The change feed is behind: every hit goes through the script, which cuts a
+			// longer TTL down to the bound.
+			return readChecked(id);
+		}
 		byte[] key = bytes(this.keys.key(id));
 		// The common case, a value of ours, is one plain HMGET. Anything else (a marker,
 		// an entry of the wrong shape, a key of another type) is rare and goes through
@@ -210,8 +215,11 @@ public class ProductCache {
 	 * what this service could not have written.
 	 */
 	private Lookup readChecked(long id) {
-		Optional<List> entry = this.guard
-			.call(() -> this.redis.execute(LOOKUP, List.of(this.keys.key(id)), number(this.keys.longestTtlMillis())));
+		long bound = this.keys.entryTtlBoundMillis();
+		Optional<List> entry = this.guard.call(() -> (bound > 0)
+				? this.redis.execute(LOOKUP, List.of(this.keys.key(id)), number(this.keys.longestTtlMillis()),
+						number(bound))
+				: this.redis.execute(LOOKUP, List.of(this.keys.key(id)), number(this.keys.longestTtlMillis())));
 		if (entry.isEmpty()) {
 			return Lookup.BYPASSED;
 		}

@@ -40,6 +40,12 @@ public class ProductKeys {
 
 	private final long longestTtlMillis;
 
+	/**
+	 * While set (above 0), the longest an entry may live: the change feed is behind, and
+	 * an entry must not outlive a change it has not applied by the full TTL.
+	 */
+	private volatile long entryTtlBoundMillis;
+
 	ProductKeys(CacheProperties properties) {
 		this.properties = properties;
 		this.markerTtlMillis = Math.max(properties.ttl().toMillis(), MIN_MARKER_TTL.toMillis());
@@ -66,9 +72,32 @@ public class ProductKeys {
 		return this.longestTtlMillis;
 	}
 
-	/** A product entry's TTL, jittered so that entries filled together expire apart. */
+	/**
+	 * A product entry's TTL, jittered so that entries filled together expire apart, and
+	 * no longer than the bound while there is one.
+	 */
 	long entryTtlMillis() {
-		return jittered(this.properties.ttl());
+		long ttl = jittered(this.properties.ttl());
+		long bound = this.entryTtlBoundMillis;
+		return (bound > 0) ? Math.min(ttl, bound) : ttl;
+	}
+
+	/**
+	 * Bounds how long entries live, filled ones and read ones alike, until
+	 * {@link #unboundEntryTtl}: for a change feed that fell behind.
+	 */
+	public void boundEntryTtl(Duration bound) {
+		this.entryTtlBoundMillis = Math.max(1, bound.toMillis());
+	}
+
+	/** Entries live their full TTL again. */
+	public void unboundEntryTtl() {
+		this.entryTtlBoundMillis = 0;
+	}
+
+	/** The bound on an entry's life, or 0 when there is none. */
+	long entryTtlBoundMillis() {
+		return this.entryTtlBoundMillis;
 	}
 
 	/** A remembered 404's TTL, jittered. */

@@ -36,6 +36,7 @@ public record ChangeFeedProperties(@DefaultValue("true") boolean enabled,
 		@NotNull @DurationMin(millis = 10) @DefaultValue("200ms") Duration pollInterval,
 		@Min(1) @Max(10000) @DefaultValue("1000") int batchSize,
 		@NotNull @DurationMin(seconds = 1) @DefaultValue("10s") Duration maxLag,
+		@NotNull @DurationMin(seconds = 1) @DefaultValue("60s") Duration degradedTtl,
 		@NotNull @DurationMin(minutes = 1) @DefaultValue("2h") Duration retention) {
 
 }

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductInvalidations;
+import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.cache.RedisGuard;
 import com.example.catalog.cache.SingleFlight;
@@ -69,6 +70,8 @@ class ProductChangeFeed implements SmartLifecycle {
 
 	private final ProductPageCache pages;
 
+	private final ProductKeys keys;
+
 	private final SingleFlight loads;
 
 	private final RedisGuard redis;
@@ -103,15 +106,16 @@ class ProductChangeFeed implements SmartLifecycle {
 	private Thread thread;
 
 	ProductChangeFeed(NamedParameterJdbcTemplate jdbc, PlatformTransactionManager transactionManager,
-			ProductInvalidations invalidations, ProductPageCache pages, SingleFlight loads, RedisGuard redis,
-			ChangeFeedProperties properties, CacheProperties cacheProperties, DataSourceProperties dataSource,
-			MeterRegistry meters) {
+			ProductInvalidations invalidations, ProductPageCache pages, ProductKeys keys, SingleFlight loads,
+			RedisGuard redis, ChangeFeedProperties properties, CacheProperties cacheProperties,
+			DataSourceProperties dataSource, MeterRegistry meters) {
 		this.jdbc = jdbc;
 		this.writes = new TransactionTemplate(transactionManager);
 		this.reads = new TransactionTemplate(transactionManager);
 		this.reads.setReadOnly(true);
 		this.invalidations = invalidations;
 		this.pages = pages;
+		this.keys = keys;
 		this.loads = loads;
 		this.redis = redis;
 		this.properties = properties;
@@ -423,6 +427,11 @@ class ProductChangeFeed implements SmartLifecycle {
 		}
 	}
 
+	/**
+	 * Past {@code CHANGE_FEED_MAX_LAG}: a WARN, and cache entries live at most
+	 * {@code CHANGE_FEED_DEGRADED_TTL} until the feed has caught up, so that a change it
+	 * has not applied is served for a bounded time, not for a whole TTL in silence.
+	 */
 	private void reportLag() {
 		if (!this.redis.isAvailable()) {
 			// Nothing is read from Redis meanwhile, and RedisGuard said so once.
@@ -431,14 +440,17 @@ class ProductChangeFeed implements SmartLifecycle {
 		long lag = lag();
 		if (lag > this.properties.maxLag().toMillis()) {
 			if (this.lagReported.compareAndSet(false, true)) {
+				this.keys.boundEntryTtl(this.properties.degradedTtl());
 				logger.warn(
-						"Change feed: {} s behind (CHANGE_FEED_MAX_LAG {}); changes made outside this "
-								+ "service wait to be applied, and cached products they changed are served until then",
-						lag / 1000, this.properties.maxLag());
+						"Change feed: {} s behind (CHANGE_FEED_MAX_LAG {}); until it catches up, changes made "
+								+ "outside this service wait to be applied, and cached products live at most {} "
+								+ "(CHANGE_FEED_DEGRADED_TTL)",
+						lag / 1000, this.properties.maxLag(), this.properties.degradedTtl());
 			}
 		}
 		else if (this.lagReported.compareAndSet(true, false)) {
-			logger.info("Change feed: caught up again");
+			this.keys.unboundEntryTtl();
+			logger.info("Change feed: caught up again; cached products live their full TTL");
 		}
 	}
 

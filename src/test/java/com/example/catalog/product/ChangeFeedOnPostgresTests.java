@@ -22,6 +22,7 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestPostgres.register(registry, SCHEMA);
+		registry.add("catalog.feed.max-lag", () -> "1s");
 	}
 
 	@AfterAll

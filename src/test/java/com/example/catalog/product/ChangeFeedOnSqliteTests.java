@@ -13,6 +13,7 @@ class ChangeFeedOnSqliteTests extends ChangeFeedTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry);
+		registry.add("catalog.feed.max-lag", () -> "1s");
 	}
 
 }

@@ -7,11 +7,13 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
@@ -19,6 +21,7 @@ import com.example.catalog.support.TestProducts;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.env.Environment;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,6 +51,12 @@ abstract class ChangeFeedTests {
 
 	@Autowired
 	private MeterRegistry meters;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Autowired
+	private ProductKeys keys;
 
 	@Value("${spring.datasource.url}")
 	private String databaseUrl;
@@ -176,6 +185,32 @@ abstract class ChangeFeedTests {
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
 				.hasToString("2.71"));
 		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+	}
+
+	@Test
+	void aFeedThatFallsBehindBoundsHowLongEntriesLive() throws SQLException {
+		long id = cachedProduct();
+		String key = this.keys.key(id);
+		assertThat(this.redis.getExpire(key, TimeUnit.SECONDS)).isGreaterThan(600);
+		// The feed can no longer read its table: it falls behind (max-lag is 1 s here).
+		sql("ALTER TABLE product_changes RENAME TO product_changes_away");
+		try {
+			await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+				TestProducts.read(this.http, id);
+				// The hit cut the entry's TTL down to CHANGE_FEED_DEGRADED_TTL (60 s).
+				assertThat(this.redis.getExpire(key, TimeUnit.SECONDS)).isBetween(1L, 60L);
+			});
+		}
+		finally {
+			sql("ALTER TABLE product_changes_away RENAME TO product_changes");
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.feed.lag() < 1000);
+		// Caught up: a new entry lives its full TTL again.
+		TestProducts.update(this.http, id, "{\"stock_quantity\": 2}");
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+			TestProducts.read(this.http, id);
+			assertThat(this.redis.getExpire(key, TimeUnit.SECONDS)).isGreaterThan(600);
+		});
 	}
 
 	@Test
