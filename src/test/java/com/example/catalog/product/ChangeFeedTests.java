@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -185,6 +186,19 @@ abstract class ChangeFeedTests {
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
 				.hasToString("2.71"));
 		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+	}
+
+	@Test
+	void aRedisFlushWhileTheFeedRunsLosesNothing() throws SQLException {
+		long id = cachedProduct();
+		// Everything this cache holds is gone, as after FLUSHALL or a restart of a Redis
+		// without persistence; the feed's position is in the database.
+		Set<String> keys = this.redis.keys(this.keys.key(id).replaceAll("[0-9]+$", "") + "*");
+		this.redis.delete(keys);
+		TestProducts.read(this.http, id);
+		TestProducts.awaitCacheHit(this.http, id);
+		sql("UPDATE products SET price_cents = 161 WHERE id = ?", id);
+		awaitServed(id, "1.61", 1);
 	}
 
 	@Test
