@@ -69,7 +69,7 @@ ENV MALLOC_ARENA_MAX=2
 # /app/app.aot. It needs a database to migrate (a throw-away file) and no Redis.
 RUN DATABASE_URL=jdbc:sqlite:/tmp/aot-training/catalog.db REDIS_HOST=127.0.0.1 REDIS_PORT=1 \
     java -XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m \
-         -XX:MaxMetaspaceSize=160m -XX:+ExitOnOutOfMemoryError \
+         -XX:MaxMetaspaceSize=192m -XX:+ExitOnOutOfMemoryError \
          -XX:AOTCacheOutput=/app/app.aot -Dspring.context.exit=onRefresh -jar /app/app.jar \
     && rm -rf /tmp/aot-training /tmp/tomcat* /tmp/sqlite-* \
     && test -s /app/app.aot
@@ -98,5 +98,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # passed at run time with JAVA_TOOL_OPTIONS (a GC or heap-layout flag that differs from
 # the training run's makes the JVM skip the AOT cache with a warning: slower start only).
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=40.0", "-Xss512k", "-XX:ReservedCodeCacheSize=64m", \
-            "-XX:MaxMetaspaceSize=160m", "-XX:+ExitOnOutOfMemoryError", \
+            "-XX:MaxMetaspaceSize=192m", "-XX:+ExitOnOutOfMemoryError", \
             "-XX:AOTCache=/app/app.aot", "-jar", "/app/app.jar"]

@@ -35,7 +35,7 @@ CONTAINER_RAM="-XX:MaxRAM=768m"
 # The image before this change: -XX:MaxRAMPercentage=60 (and Serial, picked by the JVM in 768 MB).
 FLAGS_BEFORE="${FLAGS_BEFORE:--XX:+UseSerialGC -XX:MaxRAMPercentage=60.0 -XX:+ExitOnOutOfMemoryError}"
 # Keep in step with the Dockerfile's ENTRYPOINT and training run.
-FLAGS_AFTER="${FLAGS_AFTER:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=160m -XX:+ExitOnOutOfMemoryError}"
+FLAGS_AFTER="${FLAGS_AFTER:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=192m -XX:+ExitOnOutOfMemoryError}"
 # The image sets MALLOC_ARENA_MAX=2 for "after".
 
 bench_init

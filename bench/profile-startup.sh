@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 OUT="${OUT:-$BENCH_DIR/results/profile-startup.txt}"
 # Keep in step with the Dockerfile's ENTRYPOINT.
-FLAGS="${FLAGS:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=160m -XX:+ExitOnOutOfMemoryError}"
+FLAGS="${FLAGS:--XX:+UseSerialGC -XX:MaxRAMPercentage=40.0 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=192m -XX:+ExitOnOutOfMemoryError}"
 
 bench_init
 bench_need_service
