@@ -13,13 +13,17 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -34,6 +38,7 @@ import static org.awaitility.Awaitility.await;
  * change feed makes the API serve the change within a second, whatever the writer did
  * with {@code version}. Run on SQLite and on PostgreSQL by the two subclasses.
  */
+@ExtendWith(OutputCaptureExtension.class)
 abstract class ChangeFeedTests {
 
 	/** The bound for a change made elsewhere to be served. */
@@ -58,6 +63,9 @@ abstract class ChangeFeedTests {
 
 	@Autowired
 	private ProductKeys keys;
+
+	@Autowired
+	private CacheProperties cacheProperties;
 
 	@Value("${spring.datasource.url}")
 	private String databaseUrl;
@@ -163,6 +171,8 @@ abstract class ChangeFeedTests {
 	@Test
 	void aBulkChangeIsAppliedInBatches() throws SQLException {
 		long id = cachedProduct();
+		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+		long generationBefore = generation();
 		try (Connection connection = connect()) {
 			connection.setAutoCommit(false);
 			try (PreparedStatement insert = connection.prepareStatement(
@@ -186,6 +196,9 @@ abstract class ChangeFeedTests {
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
 				.hasToString("2.71"));
 		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+		// 2,501 changes in batches of 1,000: one new generation of the list pages per
+		// batch, not per change.
+		assertThat(generation() - generationBefore).isBetween(1L, 4L);
 	}
 
 	@Test
@@ -202,7 +215,7 @@ abstract class ChangeFeedTests {
 	}
 
 	@Test
-	void aFeedThatFallsBehindBoundsHowLongEntriesLive() throws SQLException {
+	void aFeedThatFallsBehindBoundsHowLongEntriesLive(CapturedOutput output) throws SQLException {
 		long id = cachedProduct();
 		String key = this.keys.key(id);
 		assertThat(this.redis.getExpire(key, TimeUnit.SECONDS)).isGreaterThan(600);
@@ -218,6 +231,7 @@ abstract class ChangeFeedTests {
 		finally {
 			sql("ALTER TABLE product_changes_away RENAME TO product_changes");
 		}
+		assertThat(output.getOut()).contains("WARN").contains("Change feed: ").contains("s behind");
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.feed.lag() < 1000);
 		// Caught up: a new entry lives its full TTL again.
 		TestProducts.update(this.http, id, "{\"stock_quantity\": 2}");
@@ -283,6 +297,12 @@ abstract class ChangeFeedTests {
 		// And the cache serves it from then on.
 		TestProducts.awaitCacheHit(this.http, id);
 		assertThat(TestProducts.read(this.http, id).getResponseBody().get("price")).hasToString(price);
+	}
+
+	/** The list pages' generation in Redis (0 before the first). */
+	private long generation() {
+		String value = this.redis.opsForValue().get(this.cacheProperties.keyPrefix() + "generation");
+		return (value != null) ? Long.parseLong(value) : 0;
 	}
 
 	private double negativeHits() {
