@@ -1,14 +1,31 @@
 package com.example.catalog.product;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+
+import io.micrometer.core.instrument.MeterRegistry;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestPostgres;
+import com.example.catalog.support.TestProducts;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.env.Environment;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The change feed on PostgreSQL: an outside writer is another session, and LISTEN/NOTIFY
@@ -23,6 +40,63 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	static void environment(DynamicPropertyRegistry registry) {
 		TestPostgres.register(registry, SCHEMA);
 		registry.add("catalog.feed.max-lag", () -> "1s");
+	}
+
+	@Autowired
+	private RestTestClient http;
+
+	@Autowired
+	private Environment environment;
+
+	@Autowired
+	private MeterRegistry meters;
+
+	@Value("${spring.datasource.url}")
+	private String databaseUrl;
+
+	/**
+	 * Several instances share the work: one at a time applies a batch (it locks the
+	 * cursor's row), so each change costs Redis one mark however many instances run.
+	 */
+	@Test
+	void twoInstancesApplyEachChangeOnce() throws SQLException {
+		List<Long> ids = TestProducts.createAndRead(this.http, "Shared feed", "1.00", 5);
+		try (SecondInstance other = SecondInstance.sharing(this.environment)) {
+			MeterRegistry otherMeters = other.context().getBean(MeterRegistry.class);
+			await().atMost(Duration.ofSeconds(5)).until(this::everyChangeApplied);
+			double before = applied(this.meters) + applied(otherMeters);
+			try (Connection connection = DriverManager.getConnection(this.databaseUrl);
+					PreparedStatement update = connection
+						.prepareStatement("UPDATE products SET price_cents = price_cents + 1 WHERE id = ?")) {
+				for (int round = 0; round < 4; round++) {
+					for (long id : ids) {
+						update.setLong(1, id);
+						update.executeUpdate();
+					}
+				}
+			}
+			await().atMost(Duration.ofSeconds(5))
+				.until(() -> applied(this.meters) + applied(otherMeters) >= before + 20);
+			// Both instances were woken by every commit; neither applied what the other
+			// did.
+			await().during(Duration.ofMillis(1500))
+				.atMost(Duration.ofSeconds(3))
+				.until(() -> applied(this.meters) + applied(otherMeters) == before + 20);
+		}
+	}
+
+	private boolean everyChangeApplied() throws SQLException {
+		try (Connection connection = DriverManager.getConnection(this.databaseUrl);
+				PreparedStatement count = connection.prepareStatement(
+						"SELECT count(*) FROM product_changes c JOIN product_change_cursor k ON (c.tx, c.seq) > (k.tx, k.seq)");
+				var rows = count.executeQuery()) {
+			rows.next();
+			return rows.getLong(1) == 0;
+		}
+	}
+
+	private static double applied(MeterRegistry meters) {
+		return meters.get("catalog.feed.changes").counter().count();
 	}
 
 	@AfterAll
