@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestPostgres;
@@ -20,6 +21,7 @@ import com.example.catalog.support.TestProducts;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -54,6 +56,9 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	@Value("${spring.datasource.url}")
 	private String databaseUrl;
 
+	@Autowired
+	private JdbcTemplate jdbc;
+
 	/**
 	 * Several instances share the work: one at a time applies a batch (it locks the
 	 * cursor's row), so each change costs Redis one mark however many instances run.
@@ -63,7 +68,7 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 		List<Long> ids = TestProducts.createAndRead(this.http, "Shared feed", "1.00", 5);
 		try (SecondInstance other = SecondInstance.sharing(this.environment)) {
 			MeterRegistry otherMeters = other.context().getBean(MeterRegistry.class);
-			await().atMost(Duration.ofSeconds(5)).until(this::everyChangeApplied);
+			await().atMost(Duration.ofSeconds(5)).until(() -> CacheAudits.everyChangeApplied(this.jdbc));
 			double before = applied(this.meters) + applied(otherMeters);
 			try (Connection connection = DriverManager.getConnection(this.databaseUrl);
 					PreparedStatement update = connection
@@ -82,16 +87,6 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 			await().during(Duration.ofMillis(1500))
 				.atMost(Duration.ofSeconds(3))
 				.until(() -> applied(this.meters) + applied(otherMeters) == before + 20);
-		}
-	}
-
-	private boolean everyChangeApplied() throws SQLException {
-		try (Connection connection = DriverManager.getConnection(this.databaseUrl);
-				PreparedStatement count = connection.prepareStatement(
-						"SELECT count(*) FROM product_changes c JOIN product_change_cursor k ON (c.tx, c.seq) > (k.tx, k.seq)");
-				var rows = count.executeQuery()) {
-			rows.next();
-			return rows.getLong(1) == 0;
 		}
 	}
 

@@ -43,11 +43,20 @@ public final class CacheAudits {
 	public static void plant(JdbcTemplate database, StringRedisTemplate redis, Entry entry) {
 		await().atMost(Duration.ofSeconds(10))
 			.pollInterval(Duration.ofMillis(20))
-			.until(() -> database.queryForObject("SELECT count(*) FROM product_changes c JOIN product_change_cursor k "
-					+ "ON (c.tx, c.seq) > (k.tx, k.seq)", Long.class) == 0);
+			.until(() -> everyChangeApplied(database));
 		redis.delete(entry.key());
 		redis.opsForHash().putAll(entry.key(), entry.fields());
 		redis.expire(entry.key(), Duration.ofMillis(entry.ttlMillis()));
+	}
+
+	/**
+	 * Whether the change feed has applied every change in the table: none sorts after a
+	 * cache's cursor.
+	 */
+	public static boolean everyChangeApplied(JdbcTemplate database) {
+		return database.queryForObject(
+				"SELECT count(*) FROM product_changes c JOIN product_change_cursor k ON (c.tx, c.seq) > (k.tx, k.seq)",
+				Long.class) == 0;
 	}
 
 	/**
