@@ -100,6 +100,9 @@ class ProductChangeFeed implements SmartLifecycle {
 
 	private volatile long pingedAt;
 
+	/** Whether the last read of the change table failed, so that it is logged once. */
+	private volatile boolean readFailing;
+
 	/** PostgreSQL's LISTEN connection; only the feed's thread touches it. */
 	private Connection listening;
 
@@ -218,9 +221,8 @@ class ProductChangeFeed implements SmartLifecycle {
 		int total = 0;
 		try {
 			if (!this.redis.isAvailable() && !pingNowAndThen()) {
-				// Nothing could be marked: the service reads around Redis meanwhile, and
-				// the
-				// changes wait in the table.
+				// Nothing could be marked: the service reads around Redis meanwhile,
+				// and the changes wait in the table.
 				return 0;
 			}
 			while (true) {
@@ -231,13 +233,16 @@ class ProductChangeFeed implements SmartLifecycle {
 				}
 				if (batch.changes() < this.properties.batchSize()) {
 					this.caughtUpAt = System.currentTimeMillis();
+					this.readFailing = false;
 					return total;
 				}
 			}
 		}
 		catch (RuntimeException failure) {
 			logger.debug("Change feed: reading the changes failed", failure);
-			if (logger.isInfoEnabled() && !this.lagReported.get()) {
+			if (!this.readFailing) {
+				// Once per episode: the poll retries every few hundred milliseconds.
+				this.readFailing = true;
 				logger.info("Change feed: reading the changes failed ({}); retrying",
 						NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
 			}
