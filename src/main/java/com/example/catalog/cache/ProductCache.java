@@ -248,7 +248,7 @@ public class ProductCache {
 	 * a value planted without a TTL or with a longer one than ours. Such a value is
 	 * served a few dozen times at most, never pinned.
 	 */
-	private void checkTtlNowAndThen(long id) {
+	void checkTtlNowAndThen(long id) {
 		if (ThreadLocalRandom.current().nextInt(TTL_CHECK_ONE_IN) == 0
 				&& this.ttlCheckRunning.compareAndSet(false, true)) {
 			try {
