@@ -5,6 +5,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -35,12 +36,19 @@ class TracingIT {
 		Path log = folder.resolve("service.log");
 		String traceId = UUID.randomUUID().toString().replace("-", "");
 		try (OtlpReceiver collector = OtlpReceiver.start()) {
-			PackagedService service = PackagedService.start(Map.of("DATABASE_URL",
-					"jdbc:sqlite:" + folder.resolve("catalog.db"), "REDIS_HOST", TestRedis.host(), "REDIS_PORT",
-					Integer.toString(TestRedis.port()), "REDIS_COMMAND_TIMEOUT", "2s", "CATALOG_CACHE_KEYPREFIX",
-					"tracing-" + UUID.randomUUID() + ":product:", "LOG_FORMAT", "json", "OTEL_EXPORTER_OTLP_ENDPOINT",
-					collector.baseUrl(), "OTEL_TRACES_SAMPLER", "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG",
-					"0", "OTEL_SERVICE_NAME", "catalog-under-test", "OTEL_BSP_SCHEDULE_DELAY", "100"), log);
+			Map<String, String> environment = new HashMap<>();
+			environment.put("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"));
+			environment.put("REDIS_HOST", TestRedis.host());
+			environment.put("REDIS_PORT", Integer.toString(TestRedis.port()));
+			environment.put("REDIS_COMMAND_TIMEOUT", "2s");
+			environment.put("CATALOG_CACHE_KEYPREFIX", "tracing-" + UUID.randomUUID() + ":product:");
+			environment.put("LOG_FORMAT", "json");
+			environment.put("OTEL_EXPORTER_OTLP_ENDPOINT", collector.baseUrl());
+			environment.put("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
+			environment.put("OTEL_TRACES_SAMPLER_ARG", "0");
+			environment.put("OTEL_SERVICE_NAME", "catalog-under-test");
+			environment.put("OTEL_BSP_SCHEDULE_DELAY", "100");
+			PackagedService service = PackagedService.start(environment, log);
 			try {
 				await().atMost(Duration.ofSeconds(60))
 					.pollInterval(Duration.ofMillis(200))
