@@ -73,6 +73,9 @@ public class ProductCache {
 	/** Checks a sample of the hits against the database. */
 	private final CacheAuditor auditor;
 
+	/** The lookup and fill spans of a trace. */
+	private final CacheObservations observations;
+
 	/** Runs the TTL checks of hits off the request threads. */
 	private final ExecutorService ttlChecker = Executors.newSingleThreadExecutor((task) -> {
 		Thread thread = new Thread(task, "cache-ttl-checks");
@@ -96,13 +99,15 @@ public class ProductCache {
 	private final Counter staleSetsRefused;
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ProductKeys keys,
-			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, MeterRegistry meters) {
+			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, CacheObservations observations,
+			MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.keys = keys;
 		this.invalidations = invalidations;
 		this.near = near;
 		this.auditor = auditor;
+		this.observations = observations;
 		this.hits = lookups(meters, "hit");
 		this.nearHits = lookups(meters, "near_hit");
 		this.negativeHits = lookups(meters, "negative_hit");
@@ -118,8 +123,13 @@ public class ProductCache {
 	 * outcome.
 	 */
 	public Lookup lookup(long id) {
+		return this.observations.lookup(id, () -> lookupAndCount(id));
+	}
+
+	private Lookup lookupAndCount(long id) {
 		Lookup near = this.near.find(id);
 		if (near != null) {
+			this.observations.nearHit();
 			// Not logged at INFO: a near hit costs less than a log line.
 			log(logger.atDebug(), "near_hit", id).log("CACHE HIT: {} (near)", id);
 			this.nearHits.increment();
@@ -279,6 +289,10 @@ public class ProductCache {
 		if (this.invalidations.isPending(id)) {
 			return;
 		}
+		this.observations.fill(id, () -> fill(id, version, json));
+	}
+
+	private void fill(long id, long version, byte[] json) {
 		this.guard
 			.call(() -> this.redis.execute(FILL, List.of(this.keys.key(id)), number(version), json,
 					number(this.keys.entryTtlMillis()), number(this.keys.longestTtlMillis())))
@@ -294,8 +308,8 @@ public class ProductCache {
 		if (this.invalidations.isPending(id)) {
 			return;
 		}
-		this.guard.call(
-				() -> this.redis.execute(FILL_ABSENT, List.of(this.keys.key(id)), number(this.keys.absentTtlMillis())));
+		this.observations.fill(id, () -> this.guard.call(() -> this.redis.execute(FILL_ABSENT,
+				List.of(this.keys.key(id)), number(this.keys.absentTtlMillis()))));
 	}
 
 	// The outcome and the id as fields of their own in structured (JSON) logs; the text

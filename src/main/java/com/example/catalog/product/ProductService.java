@@ -7,6 +7,7 @@ import java.util.function.LongPredicate;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import com.example.catalog.cache.CacheObservations;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
 import com.example.catalog.cache.ProductCache;
@@ -43,13 +44,15 @@ class ProductService {
 
 	private final JsonMapper json;
 
+	private final CacheObservations observations;
+
 	private final TransactionTemplate writeTransaction;
 
 	private final TransactionTemplate readTransaction;
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
 			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, JsonMapper json,
-			PlatformTransactionManager transactionManager) {
+			CacheObservations observations, PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
@@ -57,6 +60,7 @@ class ProductService {
 		this.loads = loads;
 		this.pages = pages;
 		this.json = json;
+		this.observations = observations;
 		this.writeTransaction = new TransactionTemplate(transactionManager);
 		this.readTransaction = new TransactionTemplate(transactionManager);
 		this.readTransaction.setReadOnly(true);
@@ -97,7 +101,8 @@ class ProductService {
 				return Optional.empty();
 			}
 		}
-		Optional<Product> product = this.readTransaction.execute((status) -> this.products.findById(id));
+		Optional<Product> product = this.observations.query(id,
+				() -> this.readTransaction.execute((status) -> this.products.findById(id)));
 		if (product.isEmpty()) {
 			if (outcome == Outcome.MISS) {
 				this.cache.putAbsent(id);
