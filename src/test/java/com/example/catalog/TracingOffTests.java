@@ -3,6 +3,7 @@ package com.example.catalog;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
+@Isolated // runs alone: it reads the whole process's output
 class TracingOffTests {
 
 	@DynamicPropertySource

@@ -19,8 +19,11 @@ import org.springframework.stereotype.Component;
  * request's story: {@code cache.lookup} (with {@code cache.outcome}), the
  * {@code database.query} of a miss, {@code cache.fill}, {@code cache.invalidate} after a
  * write, and {@code cache.invalidate.deferred} when an invalidation Redis could not take
- * is finally applied, linked to the write that deferred it. Each observation is also a
- * timer ({@code catalog.cache.lookup} and so on) on {@code /actuator/prometheus}.
+ * is finally applied, linked to the write that deferred it. Only a request whose trace is
+ * sampled gets them: an observation costs a Redis hit a sizeable share of its time, and a
+ * span nobody exports tells nobody anything. They are spans only, not timers (the
+ * {@code catalog.cache.lookups} counters count every lookup; a timer of the sampled ones
+ * would mislead).
  */
 @Component
 public class CacheObservations {
@@ -48,6 +51,9 @@ public class CacheObservations {
 
 	/** A lookup, tagged with its outcome (unless {@link #nearHit} named it already). */
 	Lookup lookup(long id, Supplier<Lookup> lookup) {
+		if (!sampled()) {
+			return lookup.get();
+		}
 		Observation observation = Observation.createNotStarted(LOOKUP, this.registry)
 			.contextualName("cache.lookup")
 			.highCardinalityKeyValue("product.id", Long.toString(id))
@@ -78,6 +84,9 @@ public class CacheObservations {
 
 	/** The database read of a product that the cache did not have. */
 	public <T> T query(long id, Supplier<T> query) {
+		if (!sampled()) {
+			return query.get();
+		}
 		return Observation.createNotStarted("catalog.database.query", this.registry)
 			.contextualName("database.query")
 			.highCardinalityKeyValue("product.id", Long.toString(id))
@@ -86,6 +95,10 @@ public class CacheObservations {
 
 	/** Storing a product (or its absence) read from the database. */
 	void fill(long id, Runnable fill) {
+		if (!sampled()) {
+			fill.run();
+			return;
+		}
 		Observation.createNotStarted("catalog.cache.fill", this.registry)
 			.contextualName("cache.fill")
 			.highCardinalityKeyValue("product.id", Long.toString(id))
@@ -98,6 +111,10 @@ public class CacheObservations {
 	 * it.
 	 */
 	void invalidation(long id, Runnable invalidation) {
+		if (!sampled()) {
+			invalidation.run();
+			return;
+		}
 		Observation.createNotStarted("catalog.cache.invalidation", this.registry)
 			.contextualName("cache.invalidate")
 			.highCardinalityKeyValue("product.id", Long.toString(id))
@@ -152,6 +169,12 @@ public class CacheObservations {
 			span.end();
 			throw ex;
 		}
+	}
+
+	/** Whether the request under way is in a sampled trace, whose spans are exported. */
+	private boolean sampled() {
+		Span current = this.tracer.currentSpan();
+		return current != null && Boolean.TRUE.equals(current.context().sampled());
 	}
 
 	private static String outcome(Lookup.Outcome outcome) {
