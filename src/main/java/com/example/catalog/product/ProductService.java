@@ -7,6 +7,7 @@ import java.util.function.LongPredicate;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import com.example.catalog.cache.FillLeases;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
 import com.example.catalog.cache.ProductCache;
@@ -39,6 +40,8 @@ class ProductService {
 
 	private final SingleFlight loads;
 
+	private final FillLeases leases;
+
 	private final ProductPageCache pages;
 
 	private final JsonMapper json;
@@ -48,13 +51,14 @@ class ProductService {
 	private final TransactionTemplate readTransaction;
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
-			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, JsonMapper json,
-			PlatformTransactionManager transactionManager) {
+			ProductInvalidations invalidations, SingleFlight loads, FillLeases leases, ProductPageCache pages,
+			JsonMapper json, PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
 		this.invalidations = invalidations;
 		this.loads = loads;
+		this.leases = leases;
 		this.pages = pages;
 		this.json = json;
 		this.writeTransaction = new TransactionTemplate(transactionManager);
@@ -86,10 +90,13 @@ class ProductService {
 	}
 
 	private Optional<Loaded> loadAndCache(long id, Outcome outcome) {
+		FillLeases.Claim claim = FillLeases.Claim.unleased(id);
 		if (outcome == Outcome.MISS) {
 			// Callers that missed just before the previous load filled the cache end up
-			// here: look again.
-			Lookup again = this.cache.lookupAgain(id);
+			// here: look again. Across instances one caller takes the fill lease, and
+			// the others wait for its fill here instead of reading the database too.
+			claim = this.leases.claim(id);
+			Lookup again = claim.lookup();
 			if (again.outcome() == Outcome.HIT) {
 				return Optional.of(new Loaded(again.version(), again.json()));
 			}
@@ -97,7 +104,9 @@ class ProductService {
 				return Optional.empty();
 			}
 		}
-		Optional<Product> product = this.readTransaction.execute((status) -> this.products.findById(id));
+		// The fill (or the 404 remembered) ends the lease; a failed read marks it failed.
+		Optional<Product> product = this.leases.readDatabase(claim,
+				() -> this.readTransaction.execute((status) -> this.products.findById(id)));
 		if (product.isEmpty()) {
 			if (outcome == Outcome.MISS) {
 				this.cache.putAbsent(id);
