@@ -21,11 +21,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes of one product: one at a time
- * ({@link ProductWriters} in this instance, the row lock across instances), a provisional
- * marker inside the transaction (so a process that dies after the commit leaves no old
- * entry behind), the commit, then the final marker and a new generation of the cached
- * list pages.
+ * (per instance, and across instances under a fill lease) reads the database and fills
+ * Redis. Writes of one product: one at a time ({@link ProductWriters} in this instance,
+ * the row lock across instances), a provisional marker inside the transaction (so a
+ * process that dies after the commit leaves no old entry behind), the commit, then the
+ * final marker and a new generation of the cached list pages.
  */
 @Service
 class ProductService {
@@ -104,7 +104,8 @@ class ProductService {
 				return Optional.empty();
 			}
 		}
-		// The fill (or the 404 remembered) ends the lease; a failed read marks it failed.
+		// The fill ends the lease (a remembered 404 ends one on an empty key); a failed
+		// read marks it failed.
 		Optional<Product> product = this.leases.readDatabase(claim,
 				() -> this.readTransaction.execute((status) -> this.products.findById(id)));
 		if (product.isEmpty()) {
