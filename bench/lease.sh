@@ -16,6 +16,8 @@
 #     plus one fill), their statuses (goal: all 200), and their database reads (goal: 1, the
 #     reader that took over the lease). KILL_ROUNDS (3); the killed instance is restarted
 #     between rounds.
+# Six instances start at once in part 1: on a loaded machine set BENCH_START_WAIT=240 (and
+# BENCH_JAVA_OPTS="-XX:+UseSerialGC -Xmx384m" to keep their threads few).
 # Results in bench/results/lease.txt (RESULT_FILE). The machine may be shared: the load average
 # is printed with the results.
 source "$(dirname "$0")/lib.sh"
@@ -92,7 +94,7 @@ stats() { sort -g | awk '{ v[NR] = $1; s += $1 } END { printf "mean %.2f, min %s
 
 {
 	echo "# bench/lease.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet || echo '+changes')"
-	echo "# jar $(basename "$JAR"); $READERS readers of one cold product per round, spread over 3 instances; $(nproc) cores"
+	echo "# jar $(basename "$JAR"); $READERS readers of one cold product per round, spread over 3 instances; $(nproc) cores; JVM options: ${BENCH_JAVA_OPTS:-none}"
 } >"$BENCH_TMP/summary.txt"
 
 # 1. Lease on and lease off, side by side.
