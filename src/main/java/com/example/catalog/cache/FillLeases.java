@@ -65,7 +65,9 @@ public class FillLeases {
 
 	private final ProductCache cache;
 
-	private final Counter databaseReads;
+	private final Counter databaseReadsAfterMiss;
+
+	private final Counter databaseReadsAfterBypass;
 
 	private final Counter granted;
 
@@ -94,9 +96,8 @@ public class FillLeases {
 		this.keys = keys;
 		this.invalidations = invalidations;
 		this.cache = cache;
-		this.databaseReads = Counter.builder("catalog.cache.database_reads")
-			.description("Database reads of products made by the cache path (misses and bypasses)")
-			.register(meters);
+		this.databaseReadsAfterMiss = databaseReads(meters, "miss");
+		this.databaseReadsAfterBypass = databaseReads(meters, "bypass");
 		this.granted = leases(meters, "granted");
 		this.waitedHit = leases(meters, "waited_hit");
 		this.expired = leases(meters, "expired");
@@ -163,7 +164,10 @@ public class FillLeases {
 	 * its fill read the database at once.
 	 */
 	public <T> T readDatabase(Claim claim, Supplier<T> read) {
-		this.databaseReads.increment();
+		// Apart: a read because Redis did not answer is not one the lease could spare.
+		((claim.lookup().outcome() == Lookup.Outcome.BYPASS) ? this.databaseReadsAfterBypass
+				: this.databaseReadsAfterMiss)
+			.increment();
 		try {
 			return read.get();
 		}
@@ -211,6 +215,13 @@ public class FillLeases {
 			looks++;
 		}
 		return looks;
+	}
+
+	private static Counter databaseReads(MeterRegistry meters, String after) {
+		return Counter.builder("catalog.cache.database_reads")
+			.description("Database reads of products made by the cache path, after a miss or a bypass")
+			.tag("after", after)
+			.register(meters);
 	}
 
 	private static Counter leases(MeterRegistry meters, String outcome) {
