@@ -8,6 +8,7 @@ import java.util.function.LongPredicate;
 import tools.jackson.databind.json.JsonMapper;
 
 import com.example.catalog.cache.CacheObservations;
+import com.example.catalog.cache.FillLeases;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
 import com.example.catalog.cache.ProductCache;
@@ -21,11 +22,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes of one product: one at a time
- * ({@link ProductWriters} in this instance, the row lock across instances), a provisional
- * marker inside the transaction (so a process that dies after the commit leaves no old
- * entry behind), the commit, then the final marker and a new generation of the cached
- * list pages.
+ * (per instance, and across instances under a fill lease) reads the database and fills
+ * Redis. Writes of one product: one at a time ({@link ProductWriters} in this instance,
+ * the row lock across instances), a provisional marker inside the transaction (so a
+ * process that dies after the commit leaves no old entry behind), the commit, then the
+ * final marker and a new generation of the cached list pages.
  */
 @Service
 class ProductService {
@@ -40,6 +41,8 @@ class ProductService {
 
 	private final SingleFlight loads;
 
+	private final FillLeases leases;
+
 	private final ProductPageCache pages;
 
 	private final JsonMapper json;
@@ -51,13 +54,14 @@ class ProductService {
 	private final TransactionTemplate readTransaction;
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
-			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, JsonMapper json,
-			CacheObservations observations, PlatformTransactionManager transactionManager) {
+			ProductInvalidations invalidations, SingleFlight loads, FillLeases leases, ProductPageCache pages,
+			JsonMapper json, CacheObservations observations, PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
 		this.invalidations = invalidations;
 		this.loads = loads;
+		this.leases = leases;
 		this.pages = pages;
 		this.json = json;
 		this.observations = observations;
@@ -90,10 +94,13 @@ class ProductService {
 	}
 
 	private Optional<Loaded> loadAndCache(long id, Outcome outcome) {
+		FillLeases.Claim claim = FillLeases.Claim.unleased(id);
 		if (outcome == Outcome.MISS) {
 			// Callers that missed just before the previous load filled the cache end up
-			// here: look again.
-			Lookup again = this.cache.lookupAgain(id);
+			// here: look again. Across instances one caller takes the fill lease, and
+			// the others wait for its fill here instead of reading the database too.
+			claim = this.leases.claim(id);
+			Lookup again = claim.lookup();
 			if (again.outcome() == Outcome.HIT) {
 				return Optional.of(new Loaded(again.version(), again.json()));
 			}
@@ -101,8 +108,10 @@ class ProductService {
 				return Optional.empty();
 			}
 		}
-		Optional<Product> product = this.observations.query(id,
-				() -> this.readTransaction.execute((status) -> this.products.findById(id)));
+		// The fill ends the lease (a remembered 404 ends one on an empty key); a failed
+		// read marks it failed.
+		Optional<Product> product = this.leases.readDatabase(claim, () -> this.observations.query(id,
+				() -> this.readTransaction.execute((status) -> this.products.findById(id))));
 		if (product.isEmpty()) {
 			if (outcome == Outcome.MISS) {
 				this.cache.putAbsent(id);
