@@ -73,6 +73,9 @@ public class ProductCache {
 	/** Checks a sample of the hits against the database. */
 	private final CacheAuditor auditor;
 
+	/** Copies of database reads, served while Redis is unavailable. */
+	private final Gutter gutter;
+
 	/** Runs the TTL checks of hits off the request threads. */
 	private final ExecutorService ttlChecker = Executors.newSingleThreadExecutor((task) -> {
 		Thread thread = new Thread(task, "cache-ttl-checks");
@@ -96,13 +99,15 @@ public class ProductCache {
 	private final Counter staleSetsRefused;
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ProductKeys keys,
-			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, MeterRegistry meters) {
+			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, Gutter gutter,
+			MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.keys = keys;
 		this.invalidations = invalidations;
 		this.near = near;
 		this.auditor = auditor;
+		this.gutter = gutter;
 		this.hits = lookups(meters, "hit");
 		this.nearHits = lookups(meters, "near_hit");
 		this.negativeHits = lookups(meters, "negative_hit");
@@ -144,9 +149,16 @@ public class ProductCache {
 				this.misses.increment();
 			}
 			case BYPASS -> {
+				// Not audited: the gutter is not Redis, and its staleness is its TTL.
+				Lookup kept = this.gutter.find(id);
+				if (kept != null) {
+					log(logger.atDebug(), "gutter_hit", id).log("CACHE GUTTER HIT: {}", id);
+					return kept;
+				}
 				log(logger.atDebug(), "bypass", id).log("CACHE BYPASS: {}", id);
 				this.bypasses.increment();
 			}
+			case GUTTER -> throw new IllegalStateException("Redis never answers from the gutter");
 		}
 		return lookup;
 	}
