@@ -17,8 +17,9 @@ import org.springframework.stereotype.Component;
  * only while {@link RedisGuard} says Redis does not answer, and emptied the moment Redis
  * answers again. This instance's writes and the change feed drop their products from it
  * (through {@link ProductInvalidations}); a fill that such a drop overtook is not kept.
- * Its hits are not cache hits of Redis: they are counted apart ({@code gutter_hit}) and
- * not audited.
+ * The feed applies changes only while Redis answers, so a change made elsewhere during
+ * the outage is served up to the TTL late: the staleness the README states. Its hits are
+ * not cache hits of Redis: they are counted apart ({@code gutter_hit}) and not audited.
  */
 @Component
 public class Gutter {

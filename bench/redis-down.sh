@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Redis down under load (issue 23, part 3): Redis is killed under a 95/5 read/write mix offered
+# at about MULT (2) times what the database alone serves, and the run reports what the bulkhead
+# and the gutter make of it: the share of 503s, how fast they come (p99, from probes), no other
+# 5xx, the gutter hits, and the time until reads are Redis hits again after Redis returns.
+#
+# One run, one jar, one SQLite file of N products:
+#  A  the database alone: REDIS_PORT points where nothing listens, the gutter off and the
+#     bulkhead wide open (FALLBACK_MAX_CONCURRENT_READS=100000): every GET is a database read,
+#     as before issue 23. Closed-loop wrk (-c$CONNS) for CAP_S after WARM_S: its 2xx/s is
+#     "what the database alone serves" (C).
+#  B  the service as configured (gutter on, bulkhead at the read pool), with its own
+#     redis-server. The load: bench/wrk/mix-paced.lua at MULT x C requests/s (each of
+#     PACED_CONNS connections pauses between requests), HOT_SHARE of them to HOT_N hot ids,
+#     the rest uniform over all N. Warm-up WARM_S with a rehearsal outage, then back to back:
+#       before  Redis up                                    PHASE_S
+#       down    redis-server killed with SIGKILL before it  DOWN_S
+#       after   redis-server restarted (empty) before it    PHASE_S
+#     During "down", PROBES sequential keep-alive curl clients GET random ids and record
+#     status and time of each answer: the p99 time to a 503 comes from them (wrk's latency
+#     mixes all answers). During "after", GET /products/<hot id> every 100 ms: the time to
+#     the first X-Cache HIT. The actuator's counters are read before and after "down".
+#
+# Exit status 1 if any answer was a 5xx other than 503, or a 503 lacked Retry-After.
+# Usage: bench/redis-down.sh   (about 3 minutes)
+# Env:   N=2000 HOT_N=100 HOT_SHARE=0.5 MULT=2 THREADS=2 CONNS=16 PACED_CONNS=32 WARM_S=30
+#        CAP_S=10 PHASE_S=10 DOWN_S=15 PROBES=4 BENCH_KEEP=0 BENCH_JAVA_OPTS=
+source "$(dirname "$0")/lib.sh"
+
+N="${N:-2000}"
+HOT_N="${HOT_N:-100}"
+HOT_SHARE="${HOT_SHARE:-0.5}"
+MULT="${MULT:-2}"
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-16}"
+PACED_CONNS="${PACED_CONNS:-32}"
+WARM_S="${WARM_S:-30}"
+CAP_S="${CAP_S:-10}"
+PHASE_S="${PHASE_S:-10}"
+DOWN_S="${DOWN_S:-15}"
+PROBES="${PROBES:-4}"
+
+bench_init
+bench_need wrk wrk
+bench_need_service
+bench_need java openjdk-17-jdk-headless
+
+JAR="$(bench_jar)"
+T="$BENCH_TMP"
+DB="$T/data/catalog.db"
+PORT_A="$(bench_free_port)"
+PORT_B="$(bench_free_port)"
+DEAD_PORT="$(bench_free_port)"
+REDIS_PORT="$(bench_free_port)"
+MGMT_B="$(bench_free_port)"
+[ "$(printf '%s\n' "$PORT_A" "$PORT_B" "$DEAD_PORT" "$REDIS_PORT" "$MGMT_B" | sort -u | wc -l)" -eq 5 ] || die "port clash, run again"
+log "jar: $JAR; A $PORT_A (no Redis), B $PORT_B (redis $REDIS_PORT, actuator $MGMT_B); temp dir $T"
+
+field() { bench_wrk_field "$1" "$2"; }
+
+# paced NAME PORT SECONDS RATE: the paced mix at about RATE requests/s
+paced() {
+	local name="$1" port="$2" secs="$3" rate="$4" pause
+	pause=$(awk -v c="$PACED_CONNS" -v r="$rate" 'BEGIN { p = c * 1000 / r; printf "%d", (p < 1) ? 1 : p }')
+	wrk -t"$THREADS" -c"$PACED_CONNS" -d"${secs}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/mix-paced.lua" \
+		"http://127.0.0.1:$port" -- 1 "$N" "$pause" "$HOT_N" "$HOT_SHARE" "$name" >"$T/wrk-$name.txt" 2>&1 || true
+	grep -q '^RESULT ' "$T/wrk-$name.txt" || { cat "$T/wrk-$name.txt" >&2; die "wrk ($name) printed no RESULT line"; }
+	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-)"
+}
+
+# metric NAME_WITH_LABELS: a value from B's /actuator/prometheus (0 if absent)
+metric() {
+	curl -s -m 5 "http://127.0.0.1:$MGMT_B/actuator/prometheus" | grep -F "$1" | grep -v '^#' | awk '{ s += $2 } END { printf "%.0f", s }'
+}
+
+x_cache() { curl -s -m 5 -D- -o /dev/null "http://127.0.0.1:$1/products/$2" | tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: *//p'; }
+
+# probe I SECONDS: sequential GETs of random ids over one keep-alive connection; "status
+# seconds retry-after" per answer in $T/probe-I.txt
+probe_config() {
+	awk -v port="$PORT_B" -v n="$N" -v seed="$1" 'BEGIN { srand(seed); for (k = 0; k < 20000; k++) {
+		printf "url = \"http://127.0.0.1:%s/products/%d\"\noutput = \"/dev/null\"\n", port, int(rand() * n) + 1
+		printf "write-out = \"%%{http_code} %%{time_total} %%header{retry-after}\\n\"\nmax-time = 10\nnext\n" } }' >"$T/probe-$1.curl"
+}
+probe() {
+	timeout "$2" curl -s -K "$T/probe-$1.curl" >"$T/probe-$1.txt" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- A: the database alone
+bench_start_app "$JAR" "$PORT_A" "$DEAD_PORT" "$DB" "$T/app-A.log" CACHE_GUTTER_ENABLED=false \
+	FALLBACK_MAX_CONCURRENT_READS=100000
+APP_A="$APP_PID"
+log "seeding $N products"
+bench_seed "$PORT_A" "$N" "$T/ids.txt"
+log "A: warm-up ${WARM_S} s (not measured), then ${CAP_S} s measured, closed loop -c$CONNS"
+bench_run_wrk A-warmup "http://127.0.0.1:$PORT_A" mix.lua "$WARM_S" 1 "$N" A-warmup
+bench_run_wrk A "http://127.0.0.1:$PORT_A" mix.lua "$CAP_S" 1 "$N" A
+CAPACITY=$(awk -v r="$(field "$T/wrk-A.txt" c2xx)" -v s="$(field "$T/wrk-A.txt" duration_s)" 'BEGIN { printf "%.0f", r / s }')
+RATE=$(awk -v c="$CAPACITY" -v m="$MULT" 'BEGIN { printf "%.0f", c * m }')
+log "A: the database alone serves $CAPACITY answers/s (p99 $(field "$T/wrk-A.txt" p99_ms) ms); offered load for B: $RATE/s"
+bench_kill9 "$APP_A"
+
+# ---------------------------------------------------------------- B: the service as configured
+bench_start_redis "$REDIS_PORT"
+MANAGEMENT_PORT="$MGMT_B" bench_start_app "$JAR" "$PORT_B" "$REDIS_PORT" "$DB" "$T/app-B.log"
+bench_fill_cache "$PORT_B" "$N"
+log "B: warm-up ${WARM_S} s (not measured) with a rehearsal outage"
+paced B-warmup-up "$PORT_B" $(( WARM_S / 2 )) "$RATE"
+bench_kill9 "$REDIS_PID"
+paced B-warmup-down "$PORT_B" $(( WARM_S / 2 )) "$RATE"
+bench_start_redis "$REDIS_PORT"
+for i in $(seq 1 100); do [ "$(x_cache "$PORT_B" 1)" = HIT ] && break; x_cache "$PORT_B" 1 >/dev/null; sleep 0.1; done
+bench_fill_cache "$PORT_B" "$N"
+
+for i in $(seq 1 "$PROBES"); do probe_config "$i"; done
+paced before "$PORT_B" "$PHASE_S" "$RATE"
+
+gutter0="$(metric 'catalog_cache_lookups_total{outcome="gutter_hit"')"
+refused0="$(metric catalog_fallback_refused_total)"
+bypass0="$(metric 'catalog_cache_lookups_total{outcome="bypass"')"
+log "kill -9 redis-server (pid $REDIS_PID)"
+bench_kill9 "$REDIS_PID"
+for i in $(seq 1 "$PROBES"); do probe "$i" "$DOWN_S" & done
+paced down "$PORT_B" "$DOWN_S" "$RATE"
+wait
+gutter1="$(metric 'catalog_cache_lookups_total{outcome="gutter_hit"')"
+refused1="$(metric catalog_fallback_refused_total)"
+bypass1="$(metric 'catalog_cache_lookups_total{outcome="bypass"')"
+
+bench_start_redis "$REDIS_PORT"
+t0="$(now_ms)"
+log "redis-server restarted (empty); polling /products/1 every 100 ms"
+paced after "$PORT_B" "$PHASE_S" "$RATE" &
+WRK_AFTER=$!
+first_hit_ms=""
+while [ $(( $(now_ms) - t0 )) -lt $(( PHASE_S * 1000 )) ]; do
+	if [ "$(x_cache "$PORT_B" 1)" = HIT ]; then first_hit_ms="$(( $(now_ms) - t0 ))"; break; fi
+	sleep 0.1
+done
+wait "$WRK_AFTER"
+log "after the run: X-Cache of /products/1 and /products/$N: $(x_cache "$PORT_B" 1), $(x_cache "$PORT_B" "$N")"
+
+# ---------------------------------------------------------------- summary
+cat "$T"/probe-*.txt >"$T/probes.txt"
+p99_of() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", a[i] * 1000 }'; }
+max_of() { sort -n | tail -n 1 | awk '{ printf "%.1f", $1 * 1000 }'; }
+probe_503="$(awk '$1 == 503' "$T/probes.txt" | wc -l)"
+probe_200="$(awk '$1 == 200' "$T/probes.txt" | wc -l)"
+probe_503_no_retry="$(awk '$1 == 503 && $3 != "1"' "$T/probes.txt" | wc -l)"
+probe_other="$(awk '$1 != 503 && $1 != 200' "$T/probes.txt" | wc -l)"
+p99_503="$(awk '$1 == 503 { print $2 }' "$T/probes.txt" | p99_of)"
+max_503="$(awk '$1 == 503 { print $2 }' "$T/probes.txt" | max_of)"
+p99_200="$(awk '$1 == 200 { print $2 }' "$T/probes.txt" | p99_of)"
+d="$T/wrk-down.txt"
+down_total="$(field "$d" requests)"
+share="$(awk -v a="$(field "$d" c503)" -v t="$down_total" 'BEGIN { printf "%.1f", (t > 0) ? 100 * a / t : 0 }')"
+other5xx=$(( $(field "$d" c5xx_other) + $(field "$T/wrk-before.txt" c5xx_other) + $(field "$T/wrk-after.txt" c5xx_other) ))
+{
+	echo "bench/redis-down.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
+	echo "N=$N products, HOT_N=$HOT_N hot ids get HOT_SHARE=$HOT_SHARE of the requests, 95/5 GET/PUT; gutter TTL and bulkhead at their defaults"
+	echo "$(bench_load_note); the machine is shared with other engineers' builds and tests (a busy host)"
+	echo
+	echo "database alone (A, closed loop -c$CONNS): $CAPACITY answers/s, p99 $(field "$T/wrk-A.txt" p99_ms) ms"
+	echo "offered to B: ~$RATE requests/s ($MULT x), paced over $PACED_CONNS connections"
+	echo
+	for phase in before down after; do
+		f="$T/wrk-$phase.txt"
+		printf '%-7s %6s req/s  p50 %7s ms  p99 %7s ms  max %8s ms  2xx %6s  503 %6s  other 5xx %s  HIT %6s  MISS %5s  BYPASS %6s  GUTTER %6s  timeouts %s\n' \
+			"$phase" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" max_ms)" \
+			"$(field "$f" c2xx)" "$(field "$f" c503)" "$(field "$f" c5xx_other)" "$(field "$f" hit)" "$(field "$f" miss)" \
+			"$(field "$f" bypass)" "$(field "$f" gutter)" "$(field "$f" err_timeout)"
+	done
+	echo
+	echo "down: 503 share $share % of wrk's answers; other 5xx in all phases: $other5xx"
+	echo "down, actuator: gutter hits +$(( gutter1 - gutter0 )), database reads (bypass) +$(( bypass1 - bypass0 )), bulkhead refusals +$(( refused1 - refused0 ))"
+	echo "down, $PROBES probes: $probe_200 x 200 (p99 $p99_200 ms), $probe_503 x 503 (p99 $p99_503 ms, max $max_503 ms, $probe_503_no_retry without Retry-After: 1), $probe_other other"
+	echo "after: first X-Cache HIT of /products/1 ${first_hit_ms:-not within ${PHASE_S} s} ms after redis-server was back"
+} | tee "$T/summary.txt"
+mkdir -p "$BENCH_DIR/results"
+cp "$T/summary.txt" "$BENCH_DIR/results/redis-down.txt"
+log "summary written to bench/results/redis-down.txt"
+[ "$other5xx" -eq 0 ] && [ "$probe_503_no_retry" -eq 0 ] && [ "$probe_other" -eq 0 ] || exit 1
