@@ -9,20 +9,21 @@
 #     bulkhead wide open (FALLBACK_MAX_CONCURRENT_READS=100000): every GET is a database read,
 #     as before issue 23. Closed-loop wrk (-c$CONNS) for CAP_S after WARM_S: its 2xx/s is
 #     "what the database alone serves" (C).
-#  B  the service as configured (gutter on, bulkhead at the read pool), with its own
-#     redis-server. The load: bench/wrk/mix-paced.lua at MULT x C requests/s (each of
-#     PACED_CONNS connections pauses between requests), HOT_SHARE of them to HOT_N hot ids,
-#     the rest uniform over all N. Warm-up WARM_S with a rehearsal outage, then back to back:
+#  B  the service (bulkhead at the read pool), with a redis-server of its own, twice: gutter on
+#     (the default) and gutter off (CACHE_GUTTER_ENABLED=false, so that the overflow reaches the
+#     bulkhead). The load: bench/wrk/mix-paced.lua at MULT x C requests/s (each of PACED_CONNS
+#     connections pauses between requests), HOT_SHARE of them to HOT_N hot ids, the rest
+#     uniform over all N. Warm-up WARM_S with a rehearsal outage, then back to back:
 #       before  Redis up                                    PHASE_S
 #       down    redis-server killed with SIGKILL before it  DOWN_S
 #       after   redis-server restarted (empty) before it    PHASE_S
 #     During "down", PROBES sequential keep-alive curl clients GET random ids and record
 #     status and time of each answer: the p99 time to a 503 comes from them (wrk's latency
-#     mixes all answers). During "after", GET /products/<hot id> every 100 ms: the time to
-#     the first X-Cache HIT. The actuator's counters are read before and after "down".
+#     mixes all answers). During "after", GET /products/1 (a hot id) every 100 ms: the time
+#     to the first X-Cache HIT. The actuator's counters are read before and after "down".
 #
 # Exit status 1 if any answer was a 5xx other than 503, or a 503 lacked Retry-After.
-# Usage: bench/redis-down.sh   (about 3 minutes)
+# Usage: bench/redis-down.sh   (about 6 minutes)
 # Env:   N=2000 HOT_N=100 HOT_SHARE=0.5 MULT=2 THREADS=2 CONNS=16 PACED_CONNS=32 WARM_S=30
 #        CAP_S=10 PHASE_S=10 DOWN_S=15 PROBES=4 BENCH_KEEP=0 BENCH_JAVA_OPTS=
 source "$(dirname "$0")/lib.sh"
@@ -83,7 +84,7 @@ probe_config() {
 		printf "write-out = \"%%{http_code} %%{time_total} %%header{retry-after}\\n\"\nmax-time = 10\nnext\n" } }' >"$T/probe-$1.curl"
 }
 probe() {
-	timeout "$2" curl -s -K "$T/probe-$1.curl" >"$T/probe-$1.txt" 2>/dev/null || true
+	timeout "$2" curl -s -K "$T/probe-$1.curl" >"$T/probe-$1-$3.txt" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- A: the database alone
@@ -100,83 +101,98 @@ RATE=$(awk -v c="$CAPACITY" -v m="$MULT" 'BEGIN { printf "%.0f", c * m }')
 log "A: the database alone serves $CAPACITY answers/s (p99 $(field "$T/wrk-A.txt" p99_ms) ms); offered load for B: $RATE/s"
 bench_kill9 "$APP_A"
 
-# ---------------------------------------------------------------- B: the service as configured
-bench_start_redis "$REDIS_PORT"
-MANAGEMENT_PORT="$MGMT_B" bench_start_app "$JAR" "$PORT_B" "$REDIS_PORT" "$DB" "$T/app-B.log"
-bench_fill_cache "$PORT_B" "$N"
-log "B: warm-up ${WARM_S} s (not measured) with a rehearsal outage"
-paced B-warmup-up "$PORT_B" $(( WARM_S / 2 )) "$RATE"
-bench_kill9 "$REDIS_PID"
-paced B-warmup-down "$PORT_B" $(( WARM_S / 2 )) "$RATE"
-bench_start_redis "$REDIS_PORT"
-for i in $(seq 1 100); do [ "$(x_cache "$PORT_B" 1)" = HIT ] && break; x_cache "$PORT_B" 1 >/dev/null; sleep 0.1; done
-bench_fill_cache "$PORT_B" "$N"
+# ---------------------------------------------------------------- B: the service, Redis killed
+# run_b VARIANT [ENV...]: one service with a fresh redis-server; phases before/down/after
+# (files wrk-PHASE-VARIANT.txt, probe-I-VARIANT.txt, metrics-VARIANT.txt, hit-VARIANT.txt)
+run_b() {
+	local v="$1" i first_hit_ms="" t0 wrk_after probes=()
+	shift
+	bench_start_redis "$REDIS_PORT"
+	MANAGEMENT_PORT="$MGMT_B" bench_start_app "$JAR" "$PORT_B" "$REDIS_PORT" "$DB" "$T/app-B-$v.log" "$@"
+	local app="$APP_PID"
+	bench_fill_cache "$PORT_B" "$N"
+	log "B ($v): warm-up ${WARM_S} s (not measured) with a rehearsal outage"
+	paced "B-warmup-up-$v" "$PORT_B" $(( WARM_S / 2 )) "$RATE"
+	bench_kill9 "$REDIS_PID"
+	paced "B-warmup-down-$v" "$PORT_B" $(( WARM_S / 2 )) "$RATE"
+	bench_start_redis "$REDIS_PORT"
+	for i in $(seq 1 100); do [ "$(x_cache "$PORT_B" 1)" = HIT ] && break; sleep 0.1; done
+	bench_fill_cache "$PORT_B" "$N"
+	for i in $(seq 1 "$PROBES"); do probe_config "$i"; done
 
-for i in $(seq 1 "$PROBES"); do probe_config "$i"; done
-paced before "$PORT_B" "$PHASE_S" "$RATE"
+	paced "before-$v" "$PORT_B" "$PHASE_S" "$RATE"
+	local gutter0 refused0 bypass0
+	gutter0="$(metric 'catalog_cache_lookups_total{outcome="gutter_hit"')"
+	refused0="$(metric catalog_fallback_refused_total)"
+	bypass0="$(metric 'catalog_cache_lookups_total{outcome="bypass"')"
+	log "B ($v): kill -9 redis-server (pid $REDIS_PID)"
+	bench_kill9 "$REDIS_PID"
+	for i in $(seq 1 "$PROBES"); do
+		probe "$i" "$DOWN_S" "$v" &
+		probes+=("$!")
+	done
+	paced "down-$v" "$PORT_B" "$DOWN_S" "$RATE"
+	wait "${probes[@]}"
+	echo "gutter_hits=$(( $(metric 'catalog_cache_lookups_total{outcome="gutter_hit"') - gutter0 ))" \
+		"bypass=$(( $(metric 'catalog_cache_lookups_total{outcome="bypass"') - bypass0 ))" \
+		"refused=$(( $(metric catalog_fallback_refused_total) - refused0 ))" >"$T/metrics-$v.txt"
 
-gutter0="$(metric 'catalog_cache_lookups_total{outcome="gutter_hit"')"
-refused0="$(metric catalog_fallback_refused_total)"
-bypass0="$(metric 'catalog_cache_lookups_total{outcome="bypass"')"
-log "kill -9 redis-server (pid $REDIS_PID)"
-bench_kill9 "$REDIS_PID"
-for i in $(seq 1 "$PROBES"); do probe "$i" "$DOWN_S" & done
-paced down "$PORT_B" "$DOWN_S" "$RATE"
-wait
-gutter1="$(metric 'catalog_cache_lookups_total{outcome="gutter_hit"')"
-refused1="$(metric catalog_fallback_refused_total)"
-bypass1="$(metric 'catalog_cache_lookups_total{outcome="bypass"')"
+	bench_start_redis "$REDIS_PORT"
+	t0="$(now_ms)"
+	log "B ($v): redis-server restarted (empty); polling /products/1 every 100 ms"
+	paced "after-$v" "$PORT_B" "$PHASE_S" "$RATE" &
+	wrk_after=$!
+	while [ $(( $(now_ms) - t0 )) -lt $(( PHASE_S * 1000 )) ]; do
+		if [ "$(x_cache "$PORT_B" 1)" = HIT ]; then first_hit_ms="$(( $(now_ms) - t0 ))"; break; fi
+		sleep 0.1
+	done
+	wait "$wrk_after"
+	echo "${first_hit_ms:-not within ${PHASE_S}000}" >"$T/hit-$v.txt"
+	bench_kill9 "$app"
+	bench_kill9 "$REDIS_PID"
+}
 
-bench_start_redis "$REDIS_PORT"
-t0="$(now_ms)"
-log "redis-server restarted (empty); polling /products/1 every 100 ms"
-paced after "$PORT_B" "$PHASE_S" "$RATE" &
-WRK_AFTER=$!
-first_hit_ms=""
-while [ $(( $(now_ms) - t0 )) -lt $(( PHASE_S * 1000 )) ]; do
-	if [ "$(x_cache "$PORT_B" 1)" = HIT ]; then first_hit_ms="$(( $(now_ms) - t0 ))"; break; fi
-	sleep 0.1
-done
-wait "$WRK_AFTER"
-log "after the run: X-Cache of /products/1 and /products/$N: $(x_cache "$PORT_B" 1), $(x_cache "$PORT_B" "$N")"
+run_b gutter-on
+run_b gutter-off CACHE_GUTTER_ENABLED=false
 
 # ---------------------------------------------------------------- summary
-cat "$T"/probe-*.txt >"$T/probes.txt"
 p99_of() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", a[i] * 1000 }'; }
 max_of() { sort -n | tail -n 1 | awk '{ printf "%.1f", $1 * 1000 }'; }
-probe_503="$(awk '$1 == 503' "$T/probes.txt" | wc -l)"
-probe_200="$(awk '$1 == 200' "$T/probes.txt" | wc -l)"
-probe_503_no_retry="$(awk '$1 == 503 && $3 != "1"' "$T/probes.txt" | wc -l)"
-probe_other="$(awk '$1 != 503 && $1 != 200' "$T/probes.txt" | wc -l)"
-p99_503="$(awk '$1 == 503 { print $2 }' "$T/probes.txt" | p99_of)"
-max_503="$(awk '$1 == 503 { print $2 }' "$T/probes.txt" | max_of)"
-p99_200="$(awk '$1 == 200 { print $2 }' "$T/probes.txt" | p99_of)"
-d="$T/wrk-down.txt"
-down_total="$(field "$d" requests)"
-share="$(awk -v a="$(field "$d" c503)" -v t="$down_total" 'BEGIN { printf "%.1f", (t > 0) ? 100 * a / t : 0 }')"
-other5xx=$(( $(field "$d" c5xx_other) + $(field "$T/wrk-before.txt" c5xx_other) + $(field "$T/wrk-after.txt" c5xx_other) ))
+failed=0
 {
 	echo "bench/redis-down.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
-	echo "N=$N products, HOT_N=$HOT_N hot ids get HOT_SHARE=$HOT_SHARE of the requests, 95/5 GET/PUT; gutter TTL and bulkhead at their defaults"
+	echo "N=$N products; HOT_SHARE=$HOT_SHARE of the requests go to $HOT_N hot ids, the rest uniform over all; 95/5 GET/PUT"
 	echo "$(bench_load_note); the machine is shared with other engineers' builds and tests (a busy host)"
 	echo
-	echo "database alone (A, closed loop -c$CONNS): $CAPACITY answers/s, p99 $(field "$T/wrk-A.txt" p99_ms) ms"
-	echo "offered to B: ~$RATE requests/s ($MULT x), paced over $PACED_CONNS connections"
-	echo
-	for phase in before down after; do
-		f="$T/wrk-$phase.txt"
-		printf '%-7s %6s req/s  p50 %7s ms  p99 %7s ms  max %8s ms  2xx %6s  503 %6s  other 5xx %s  HIT %6s  MISS %5s  BYPASS %6s  GUTTER %6s  timeouts %s\n' \
-			"$phase" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" max_ms)" \
-			"$(field "$f" c2xx)" "$(field "$f" c503)" "$(field "$f" c5xx_other)" "$(field "$f" hit)" "$(field "$f" miss)" \
-			"$(field "$f" bypass)" "$(field "$f" gutter)" "$(field "$f" err_timeout)"
+	echo "database alone (A: no Redis, no gutter, no bulkhead; closed loop -c$CONNS): $CAPACITY answers/s, p99 $(field "$T/wrk-A.txt" p99_ms) ms"
+	echo "offered to B: ~$RATE requests/s ($MULT x), paced over $PACED_CONNS connections (a slow answer lowers the rate)"
+	for v in gutter-on gutter-off; do
+		echo
+		echo "B, $v (bulkhead at the read pool, FALLBACK_MAX_WAIT 5 ms):"
+		for phase in before down after; do
+			f="$T/wrk-$phase-$v.txt"
+			printf '  %-7s %6s req/s  p50 %7s ms  p99 %7s ms  max %8s ms  2xx %6s  503 %5s  other 5xx %s  HIT %6s  MISS %5s  BYPASS %6s  GUTTER %6s  timeouts %s\n' \
+				"$phase" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" max_ms)" \
+				"$(field "$f" c2xx)" "$(field "$f" c503)" "$(field "$f" c5xx_other)" "$(field "$f" hit)" "$(field "$f" miss)" \
+				"$(field "$f" bypass)" "$(field "$f" gutter)" "$(field "$f" err_timeout)"
+			failed=$(( failed + $(field "$f" c5xx_other) ))
+		done
+		d="$T/wrk-down-$v.txt"
+		cat "$T"/probe-*-"$v".txt | awk 'NF >= 2 && $1 ~ /^[0-9][0-9][0-9]$/' >"$T/probes-$v.txt"
+		local_503="$(awk '$1 == 503' "$T/probes-$v.txt" | wc -l)"
+		no_retry="$(awk '$1 == 503 && $3 != "1"' "$T/probes-$v.txt" | wc -l)"
+		others="$(awk '$1 != 503 && $1 != 200' "$T/probes-$v.txt" | wc -l)"
+		failed=$(( failed + no_retry + others ))
+		echo "  down: 503 share $(awk -v a="$(field "$d" c503)" -v t="$(field "$d" requests)" 'BEGIN { printf "%.1f", (t > 0) ? 100 * a / t : 0 }') % of wrk's answers; actuator: $(cat "$T/metrics-$v.txt")"
+		echo "  down, $PROBES probe clients (GET of random ids, one keep-alive connection each):" \
+			"$(awk '$1 == 200' "$T/probes-$v.txt" | wc -l) x 200 (p99 $(awk '$1 == 200 { print $2 }' "$T/probes-$v.txt" | p99_of) ms)," \
+			"$local_503 x 503 (p99 $(awk '$1 == 503 { print $2 }' "$T/probes-$v.txt" | p99_of) ms, max $(awk '$1 == 503 { print $2 }' "$T/probes-$v.txt" | max_of) ms, $no_retry without Retry-After: 1), $others other"
+		echo "  after: first X-Cache HIT of /products/1 $(cat "$T/hit-$v.txt") ms after redis-server was back (empty)"
 	done
-	echo
-	echo "down: 503 share $share % of wrk's answers; other 5xx in all phases: $other5xx"
-	echo "down, actuator: gutter hits +$(( gutter1 - gutter0 )), database reads (bypass) +$(( bypass1 - bypass0 )), bulkhead refusals +$(( refused1 - refused0 ))"
-	echo "down, $PROBES probes: $probe_200 x 200 (p99 $p99_200 ms), $probe_503 x 503 (p99 $p99_503 ms, max $max_503 ms, $probe_503_no_retry without Retry-After: 1), $probe_other other"
-	echo "after: first X-Cache HIT of /products/1 ${first_hit_ms:-not within ${PHASE_S} s} ms after redis-server was back"
 } | tee "$T/summary.txt"
 mkdir -p "$BENCH_DIR/results"
 cp "$T/summary.txt" "$BENCH_DIR/results/redis-down.txt"
 log "summary written to bench/results/redis-down.txt"
-[ "$other5xx" -eq 0 ] && [ "$probe_503_no_retry" -eq 0 ] && [ "$probe_other" -eq 0 ] || exit 1
+grep -q "other 5xx [1-9]" "$T/summary.txt" && exit 1
+grep -Eq "[1-9][0-9]* without Retry-After|, [1-9][0-9]* other$" "$T/summary.txt" && exit 1
+exit 0
