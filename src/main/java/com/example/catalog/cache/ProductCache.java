@@ -158,7 +158,6 @@ public class ProductCache {
 				log(logger.atDebug(), "bypass", id).log("CACHE BYPASS: {}", id);
 				this.bypasses.increment();
 			}
-			case GUTTER -> throw new IllegalStateException("Redis never answers from the gutter");
 		}
 		return lookup;
 	}
