@@ -23,9 +23,12 @@
 #     to the first X-Cache HIT. The actuator's counters are read before and after "down".
 #
 # Exit status 1 if any answer was a 5xx other than 503, or a 503 lacked Retry-After.
-# Usage: bench/redis-down.sh   (about 6 minutes)
+# Usage: bench/redis-down.sh   (about 6 minutes on an idle machine)
+#        VARIANTS=one-read OUT=bench/results/redis-down-one-read.txt bench/redis-down.sh
+#        (the bulkhead saturated on purpose: FALLBACK_MAX_CONCURRENT_READS=1, no gutter)
 # Env:   N=2000 HOT_N=100 HOT_SHARE=0.5 MULT=2 THREADS=2 CONNS=16 PACED_CONNS=32 WARM_S=30
-#        CAP_S=10 PHASE_S=10 DOWN_S=15 PROBES=4 BENCH_KEEP=0 BENCH_JAVA_OPTS=
+#        CAP_S=10 PHASE_S=10 DOWN_S=15 PROBES=4 VARIANTS="gutter-on gutter-off"
+#        OUT=bench/results/redis-down.txt BENCH_KEEP=0 BENCH_JAVA_OPTS= BENCH_START_WAIT=90
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-2000}"
@@ -40,6 +43,8 @@ CAP_S="${CAP_S:-10}"
 PHASE_S="${PHASE_S:-10}"
 DOWN_S="${DOWN_S:-15}"
 PROBES="${PROBES:-4}"
+VARIANTS="${VARIANTS:-gutter-on gutter-off}"
+OUT="${OUT:-$BENCH_DIR/results/redis-down.txt}"
 
 bench_init
 bench_need wrk wrk
@@ -152,8 +157,20 @@ run_b() {
 	bench_kill9 "$REDIS_PID"
 }
 
-run_b gutter-on
-run_b gutter-off CACHE_GUTTER_ENABLED=false
+# variant NAME: the settings of B for that variant
+variant_env() {
+	case "$1" in
+		gutter-on) ;;
+		gutter-off) echo CACHE_GUTTER_ENABLED=false ;;
+		# the bulkhead saturated on purpose: one database read at a time, no gutter
+		one-read) echo CACHE_GUTTER_ENABLED=false FALLBACK_MAX_CONCURRENT_READS=1 ;;
+		*) die "unknown variant $1 (gutter-on, gutter-off, one-read)" ;;
+	esac
+}
+for v in $VARIANTS; do
+	# shellcheck disable=SC2046
+	run_b "$v" $(variant_env "$v")
+done
 
 # ---------------------------------------------------------------- summary
 p99_of() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", a[i] * 1000 }'; }
@@ -166,9 +183,9 @@ failed=0
 	echo
 	echo "database alone (A: no Redis, no gutter, no bulkhead; closed loop -c$CONNS): $CAPACITY answers/s, p99 $(field "$T/wrk-A.txt" p99_ms) ms"
 	echo "offered to B: ~$RATE requests/s ($MULT x), paced over $PACED_CONNS connections (a slow answer lowers the rate)"
-	for v in gutter-on gutter-off; do
+	for v in $VARIANTS; do
 		echo
-		echo "B, $v (bulkhead at the read pool, FALLBACK_MAX_WAIT 5 ms):"
+		echo "B, $v ($(variant_env "$v" | sed 's/^$/defaults: gutter on, bulkhead at the read pool/'); FALLBACK_MAX_WAIT 5 ms):"
 		for phase in before down after; do
 			f="$T/wrk-$phase-$v.txt"
 			printf '  %-7s %6s req/s  p50 %7s ms  p99 %7s ms  max %8s ms  2xx %6s  503 %5s  other 5xx %s  HIT %6s  MISS %5s  BYPASS %6s  GUTTER %6s  timeouts %s\n' \
@@ -190,9 +207,9 @@ failed=0
 		echo "  after: first X-Cache HIT of /products/1 $(cat "$T/hit-$v.txt") ms after redis-server was back (empty)"
 	done
 } | tee "$T/summary.txt"
-mkdir -p "$BENCH_DIR/results"
-cp "$T/summary.txt" "$BENCH_DIR/results/redis-down.txt"
-log "summary written to bench/results/redis-down.txt"
+mkdir -p "$(dirname "$OUT")"
+cp "$T/summary.txt" "$OUT"
+log "summary written to $OUT"
 grep -q "other 5xx [1-9]" "$T/summary.txt" && exit 1
 grep -Eq "[1-9][0-9]* without Retry-After|, [1-9][0-9]* other$" "$T/summary.txt" && exit 1
 exit 0
