@@ -195,7 +195,8 @@ failed=0
 			failed=$(( failed + $(field "$f" c5xx_other) ))
 		done
 		d="$T/wrk-down-$v.txt"
-		cat "$T"/probe-*-"$v".txt | awk 'NF >= 2 && $1 ~ /^[0-9][0-9][0-9]$/' >"$T/probes-$v.txt"
+		# The last line of each probe may be cut short by the timeout that ends it.
+		for f in "$T"/probe-*-"$v".txt; do sed '$d' "$f"; done | awk 'NF >= 2 && $1 ~ /^[0-9][0-9][0-9]$/' >"$T/probes-$v.txt"
 		local_503="$(awk '$1 == 503' "$T/probes-$v.txt" | wc -l)"
 		no_retry="$(awk '$1 == 503 && $3 != "1"' "$T/probes-$v.txt" | wc -l)"
 		others="$(awk '$1 != 503 && $1 != 200' "$T/probes-$v.txt" | wc -l)"
