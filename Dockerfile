@@ -29,12 +29,15 @@ COPY src src
 # compiled nor run (they need Redis and a database: `./mvnw verify` runs them), and the
 # formatting check belongs to `verify` too. The glob matches exactly the repackaged jar
 # (Spring Boot keeps the plain one as *.jar.original); `cp` fails loudly if it ever
-# matches zero or several files.
+# matches zero or several files. The package also makes the jar's CycloneDX SBOM (the pom's
+# cyclonedx-maven-plugin), shipped below.
 RUN --mount=type=cache,target=/root/.m2 \
     chmod +x mvnw \
     && ./mvnw -B -q -Dmaven.test.skip=true -Dspring-javaformat.validate.skip=true package \
     && cp target/product-catalog-*.jar /build/app.jar \
-    && java -Djarmode=tools -jar /build/app.jar extract --destination /build/extracted
+    && java -Djarmode=tools -jar /build/app.jar extract --destination /build/extracted \
+    && mkdir /build/sbom \
+    && cp target/classes/META-INF/sbom/application.cdx.json /build/sbom/application.cdx.json
 
 # ---------------------------------------------------------------------------
 # Runtime stage: JRE only, non-root user, SQLite data on a volume, and the AOT cache
@@ -42,11 +45,22 @@ RUN --mount=type=cache,target=/root/.m2 \
 # ---------------------------------------------------------------------------
 FROM ${JRE_IMAGE}
 
+# /app/sbom/os-packages.txt: this stage's own operating-system packages (the base image's,
+# not the build stage's), one "name<TAB>version<TAB>architecture" line each, sorted; beside
+# the jar's SBOM. Made before the application is copied in, so a code change reuses it.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin app \
-    && mkdir -p /app/data \
-    && chown app:app /app/data
+    && mkdir -p /app/data /app/sbom \
+    && chown app:app /app/data \
+    && if command -v dpkg-query >/dev/null; then \
+         dpkg-query -W -f '${Package}\t${Version}\t${Architecture}\n'; \
+       elif command -v rpm >/dev/null; then \
+         rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n'; \
+       else \
+         echo "no dpkg or rpm in the runtime image: cannot list its packages" >&2; exit 1; \
+       fi | LC_ALL=C sort >/app/sbom/os-packages.txt \
+    && test -s /app/sbom/os-packages.txt
 
 WORKDIR /app
 # Spring Boot's extracted layout (app.jar and lib/): an AOT cache needs a class path of
@@ -54,6 +68,8 @@ WORKDIR /app
 # writable, and /tmp (Tomcat's work folder, sqlite-jdbc's native library): keep /tmp
 # writable, and executable, when the container runs with a read-only root file system.
 COPY --from=build /build/extracted/ /app/
+# The jar's CycloneDX SBOM (its dependencies, also inside app.jar at META-INF/sbom/).
+COPY --from=build /build/sbom/application.cdx.json /app/sbom/application.cdx.json
 
 # The JVM's flags, chosen for a small resident size under load (BENCHMARKS.md, "Resident
 # memory"). The training run below uses the same ones (the JVM ignores a cache made with
@@ -76,6 +92,21 @@ RUN DATABASE_URL=jdbc:sqlite:/tmp/aot-training/catalog.db REDIS_HOST=127.0.0.1 R
 
 ENV API_PORT=8080 \
     DATABASE_URL=jdbc:sqlite:/app/data/catalog.db
+
+# OCI labels: where the image comes from and what it is. docker/build-args.sh passes them
+# from git and the pom (`docker build $(docker/build-args.sh) .`); without it they say
+# "unknown". Declared after the training run: `created` changes with every build and would
+# otherwise make it run again.
+ARG IMAGE_SOURCE=unknown
+ARG IMAGE_VERSION=unknown
+ARG IMAGE_REVISION=unknown
+ARG IMAGE_CREATED=unknown
+LABEL org.opencontainers.image.title="product-catalog" \
+      org.opencontainers.image.description="REST service for a product catalog, cached in Redis; SBOM at /app/sbom/application.cdx.json, OS packages at /app/sbom/os-packages.txt" \
+      org.opencontainers.image.source="${IMAGE_SOURCE}" \
+      org.opencontainers.image.version="${IMAGE_VERSION}" \
+      org.opencontainers.image.revision="${IMAGE_REVISION}" \
+      org.opencontainers.image.created="${IMAGE_CREATED}"
 
 # Declared after the chown so a fresh named volume is initialised owned by app.
 VOLUME ["/app/data"]

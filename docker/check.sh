@@ -3,7 +3,8 @@
 # docker-compose.yml itself with podman-compose, and checks each as a user would meet it.
 # Run from anywhere, as root, after `./mvnw verify` (CI: .ci/run).
 #
-#   1. image:   /health 200 within a bound, POST then GET twice -> X-Cache MISS then HIT,
+#   1. image:   its OCI labels, SBOM and OS package list (docker/check-contents.sh),
+#               /health 200 within a bound, POST then GET twice -> X-Cache MISS then HIT,
 #               the process runs as uid 10001, the HEALTHCHECK passes, `podman stop` ends it
 #               with a graceful shutdown inside the grace period, and the product is still
 #               there in a new container on the same data volume.
@@ -136,13 +137,18 @@ log "podman $(podman version -f '{{.Client.Version}}'), stand-in images ready"
 
 # --- 1. the image ----------------------------------------------------------------------
 start=$(date +%s)
+# The OCI labels' values from git and the pom, as a user's build would pass them.
+"$here/build-args.sh" >"$work/build-args"
+# shellcheck disable=SC2046 # one word per option: the values have no spaces
 timeout 1800 podman build --format docker --build-arg JDK_IMAGE="$STAND_IN_JDK" --build-arg JRE_IMAGE="$STAND_IN_JRE" \
-  -t "$IMAGE" . >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; fail "podman build of the Dockerfile"; }
+  $(cat "$work/build-args") -t "$IMAGE" . >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; fail "podman build of the Dockerfile"; }
 log "image built in $(($(date +%s) - start))s"
 case "$(podman image inspect -f '{{.Config.Healthcheck}}' "$IMAGE")" in
   *health*) ;;
   *) fail "the image has no HEALTHCHECK (built without --format docker?)" ;;
 esac
+# The labels, the SBOM and the OS package list.
+"$here/check-contents.sh" "$IMAGE" "$work/build-args"
 
 api_port=$(free_port 18080 18099)
 podman network create "$PREFIX-net" >/dev/null 2>"$work/podman.err"

@@ -73,6 +73,12 @@ await send(strict, 'search', 200, 'GET', '/products?q=cup');
 await send(strict, 'look up by name', 200, 'GET', `/products?name=${encodeURIComponent(createExample.name)}`);
 await send(strict, 'filter by price and stock', 200, 'GET', '/products?min_price=10.00&max_price=20&in_stock=true');
 await send(strict, 'list page past the last', 200, 'GET', '/products?page=1000');
+// A batch read: the products in the order asked, a duplicate once, an id not found listed.
+const batchPath = `/products?ids=${id},900001,${id}`;
+const batch = await send(strict, 'batch read (MISS: the missing id from the database)', 200, 'GET', batchPath);
+await send(strict, 'batch read again (HIT)', 200, 'GET', batchPath);
+await send(strict, 'conditional batch read', 304, 'GET', batchPath,
+  { headers: { 'If-None-Match': batch.headers?.get('etag') ?? '' } });
 
 // The documented If-Match example, as written, on products of version 0.
 await send(strict, 'update with the documented If-Match', 200, 'PUT', `/products/${id}`,
@@ -108,6 +114,8 @@ await send(lenient, 'create with an unknown field', 400, 'POST', '/products',
 await send(lenient, 'patch removing the name', 400, 'PATCH', `/products/${id}`,
   { headers: mergePatch, body: '{"name":null}' });
 await send(lenient, 'list with an unknown and a bad parameter', 400, 'GET', '/products?size=500&colour=red');
+await send(lenient, 'batch read with a page', 400, 'GET', `/products?ids=${id}&page=0`);
+await send(lenient, 'batch read of 101 ids', 400, 'GET', `/products?ids=${Array(101).fill(id).join(',')}`);
 await send(lenient, 'read an id that is not a plain decimal', 400, 'GET', '/products/0x10');
 await send(lenient, 'update an id that is not a plain decimal', 400, 'PUT', '/products/abc',
   { headers: json, body: JSON.stringify(putExample) });
@@ -145,6 +153,8 @@ await until429(strict, 'missing-id flood: update', 404, 'PUT', '/products/900000
 await until429(strict, 'missing-id flood: patch', 404, 'PATCH', '/products/900000',
   { headers: mergePatch, body: JSON.stringify(patchExample) });
 await until429(strict, 'missing-id flood: delete', 404, 'DELETE', '/products/900000');
+await new Promise((resolve) => setTimeout(resolve, 1100)); // the missing-id budget is back
+await until429(strict, 'missing-id flood: batch reads', 200, 'GET', '/products?ids=900002,900003');
 // API_KEY_FAILURES_PER_MINUTE is small too: wrong keys until 429; then every write from
 // this address is refused, with the right key too, until the minute ends.
 await until429(lenient, 'wrong API keys', 401, 'POST', '/products',

@@ -126,14 +126,17 @@ public class ProductCacheLookupBenchmark {
 		NearCache nearCacheOff = new NearCache(new NearCacheProperties(false, 1, Duration.ofSeconds(1)), properties,
 				guard, this.factory, meters);
 		ProductKeys productKeys = new ProductKeys(properties);
+		// No tracing: what a hit costs without it.
+		CacheObservations observationsOff = new CacheObservations(io.micrometer.observation.ObservationRegistry.NOOP,
+				io.micrometer.tracing.Tracer.NOOP);
 		ProductInvalidations invalidations = new ProductInvalidations(this.template, guard,
-				new ReplicatedMarkers(this.factory, guard), productKeys, nearCacheOff, meters);
+				new ReplicatedMarkers(this.factory, guard), productKeys, nearCacheOff, observationsOff, meters);
 		// The consistency auditor off (CACHE_AUDIT_SAMPLE=0): what a hit costs without it.
 		CacheAuditor auditorOff = new CacheAuditor(new CacheAuditProperties(0, 1, Duration.ofSeconds(1)),
 				(ids) -> java.util.Map.of(), invalidations, nearCacheOff, this.template, guard, productKeys,
 				tools.jackson.databind.json.JsonMapper.builder().build(), meters);
 		this.cache = new ProductCache(this.template, guard, productKeys, invalidations, nearCacheOff, auditorOff,
-				meters);
+				observationsOff, meters);
 		this.lookupScript = RedisScript.of(
 				new ClassPathResource("cache/lookup.lua").getContentAsString(StandardCharsets.UTF_8), List.class);
 		this.lettuce = ((io.lettuce.core.RedisClient) this.factory.getNativeClient())

@@ -76,6 +76,9 @@ public class ProductCache {
 	/** Copies of database reads, served while Redis is unavailable. */
 	private final Gutter gutter;
 
+	/** The lookup and fill spans of a trace. */
+	private final CacheObservations observations;
+
 	/** Runs the TTL checks of hits off the request threads. */
 	private final ExecutorService ttlChecker = Executors.newSingleThreadExecutor((task) -> {
 		Thread thread = new Thread(task, "cache-ttl-checks");
@@ -100,7 +103,7 @@ public class ProductCache {
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ProductKeys keys,
 			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, Gutter gutter,
-			MeterRegistry meters) {
+			CacheObservations observations, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.keys = keys;
@@ -108,6 +111,7 @@ public class ProductCache {
 		this.near = near;
 		this.auditor = auditor;
 		this.gutter = gutter;
+		this.observations = observations;
 		this.hits = lookups(meters, "hit");
 		this.nearHits = lookups(meters, "near_hit");
 		this.negativeHits = lookups(meters, "negative_hit");
@@ -123,8 +127,13 @@ public class ProductCache {
 	 * outcome.
 	 */
 	public Lookup lookup(long id) {
+		return this.observations.lookup(id, () -> lookupAndCount(id));
+	}
+
+	private Lookup lookupAndCount(long id) {
 		Lookup near = this.near.find(id);
 		if (near != null) {
+			this.observations.nearHit();
 			// Not logged at INFO: a near hit costs less than a log line.
 			log(logger.atDebug(), "near_hit", id).log("CACHE HIT: {} (near)", id);
 			this.nearHits.increment();
@@ -259,7 +268,7 @@ public class ProductCache {
 	 * a value planted without a TTL or with a longer one than ours. Such a value is
 	 * served a few dozen times at most, never pinned.
 	 */
-	private void checkTtlNowAndThen(long id) {
+	void checkTtlNowAndThen(long id) {
 		if (ThreadLocalRandom.current().nextInt(TTL_CHECK_ONE_IN) == 0
 				&& this.ttlCheckRunning.compareAndSet(false, true)) {
 			try {
@@ -290,6 +299,10 @@ public class ProductCache {
 		if (this.invalidations.isPending(id)) {
 			return;
 		}
+		this.observations.fill(id, () -> fill(id, version, json));
+	}
+
+	private void fill(long id, long version, byte[] json) {
 		this.guard
 			.call(() -> this.redis.execute(FILL, List.of(this.keys.key(id)), number(version), json,
 					number(this.keys.entryTtlMillis()), number(this.keys.longestTtlMillis())))
@@ -305,8 +318,8 @@ public class ProductCache {
 		if (this.invalidations.isPending(id)) {
 			return;
 		}
-		this.guard.call(
-				() -> this.redis.execute(FILL_ABSENT, List.of(this.keys.key(id)), number(this.keys.absentTtlMillis())));
+		this.observations.fill(id, () -> this.guard.call(() -> this.redis.execute(FILL_ABSENT,
+				List.of(this.keys.key(id)), number(this.keys.absentTtlMillis()))));
 	}
 
 	// The outcome and the id as fields of their own in structured (JSON) logs; the text

@@ -63,6 +63,11 @@ public class ProductInvalidations {
 
 	private final Gutter gutter;
 
+	/**
+	 * The invalidation spans of a trace, and the links of deferred ones to their write.
+	 */
+	private final CacheObservations observations;
+
 	/** Invalidations Redis did not take: product id to the version that must win. */
 	private final Map<Long, Long> pending = new ConcurrentHashMap<>();
 
@@ -78,13 +83,15 @@ public class ProductInvalidations {
 	private final Counter failedInvalidations;
 
 	ProductInvalidations(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard,
-			ReplicatedMarkers markers, ProductKeys keys, NearCache near, Gutter gutter, MeterRegistry meters) {
+			ReplicatedMarkers markers, ProductKeys keys, NearCache near, Gutter gutter, CacheObservations observations,
+			MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.markers = markers;
 		this.keys = keys;
 		this.near = near;
 		this.gutter = gutter;
+		this.observations = observations;
 		this.failedInvalidations = Counter.builder("catalog.cache.invalidations_failed")
 			.description("Invalidations Redis could not take at once, kept to apply later")
 			.register(meters);
@@ -154,12 +161,12 @@ public class ProductInvalidations {
 	 * committed.
 	 */
 	public void invalidate(long id, long committedVersion) {
-		mark(id, committedVersion);
+		this.observations.invalidation(id, () -> mark(id, committedVersion));
 	}
 
 	/** Marks the product deleted: call after the deleting transaction committed. */
 	public void invalidateDeleted(long id) {
-		mark(id, DELETED);
+		this.observations.invalidation(id, () -> mark(id, DELETED));
 	}
 
 	/**
@@ -210,6 +217,7 @@ public class ProductInvalidations {
 			return true;
 		}
 		this.pending.merge(id, version, Math::max);
+		this.observations.deferred(id);
 		this.failedInvalidations.increment();
 		// Not a warning per write: the outage itself was reported once by RedisGuard.
 		log(logger.atInfo(), "invalidation_deferred", id).log(
@@ -263,12 +271,19 @@ public class ProductInvalidations {
 
 	private boolean applyPending() {
 		for (Map.Entry<Long, Long> kept : this.pending.entrySet()) {
-			if (!applyMarker(kept.getKey(), kept.getValue()).orElse(false)) {
+			if (!this.observations.applyDeferred(kept.getKey(), () -> applyKept(kept))) {
 				return false;
 			}
-			this.pending.remove(kept.getKey(), kept.getValue());
-			log(logger.atInfo(), "invalidated", kept.getKey()).log("CACHE INVALIDATED: {} (deferred)", kept.getKey());
 		}
+		return true;
+	}
+
+	private boolean applyKept(Map.Entry<Long, Long> kept) {
+		if (!applyMarker(kept.getKey(), kept.getValue()).orElse(false)) {
+			return false;
+		}
+		this.pending.remove(kept.getKey(), kept.getValue());
+		log(logger.atInfo(), "invalidated", kept.getKey()).log("CACHE INVALIDATED: {} (deferred)", kept.getKey());
 		return true;
 	}
 

@@ -29,6 +29,23 @@ interface ProductApi {
 
 	String CACHE_HEADER = "X-Cache";
 
+	String CACHE_COUNTS_HEADER = "X-Cache-Counts";
+
+	String BATCH_X_CACHE_DESCRIPTION = "For a page: where the answer came from, HIT (Redis), MISS (the database, then "
+			+ "stored in Redis) or BYPASS (the database; Redis not used). For a batch read (ids): HIT only when the "
+			+ "cache answered every id, BYPASS when some were read without Redis, MISS otherwise";
+
+	String CACHE_COUNTS_DESCRIPTION = "Batch reads (ids) only: how many of the distinct ids the cache answered (hit, "
+			+ "remembered 404s included), how many were read from the database and stored (miss), and how many "
+			+ "were read from the database without Redis (bypass)";
+
+	String BATCH_ETAG_DESCRIPTION = "Batch reads (ids) only: a strong entity tag over the ids and their versions; "
+			+ "send it in If-None-Match to revalidate the whole batch";
+
+	String BATCH_ETAG_PATTERN = "^\"[0-9a-f]{32}\"$";
+
+	String BATCH_ETAG_EXAMPLE = "\"\\\"4f1c9e3b2a7d6e5f8091a2b3c4d5e6f7\\\"\"";
+
 	String MERGE_PATCH_JSON = "application/merge-patch+json";
 
 	String X_CACHE_DESCRIPTION = "Where the answer came from: HIT (Redis, or this instance's near cache), MISS (the database, "
@@ -59,10 +76,24 @@ interface ProductApi {
 			{"id":1,"name":"Espresso cup","description":"Porcelain, 90 ml","price":12.50,"stock_quantity":40,\
 			"created_at":"2026-11-23T10:14:46.581Z","updated_at":"2026-11-23T10:14:46.581Z","version":0}""";
 
-	@Operation(summary = "List, search or look up products by name",
+	@Operation(summary = "List, search or look up products by name, or read a batch of products by id",
 			description = "One page of the catalog, filtered and sorted. The Link header names the first, last, "
 					+ "previous and next pages. Names are not unique: the lookup by name is the name filter. "
-					+ "Unknown, repeated or malformed parameters are refused with 400, each one named.")
+					+ "Unknown, repeated or malformed parameters are refused with 400, each one named. "
+					+ "With ids (and no other parameter), a batch read: the products with those ids, in the order "
+					+ "asked, each once, in the same envelope (one page holding them all), with not_found listing "
+					+ "the ids no product has; an ETag over the ids and versions (If-None-Match: 304 when none "
+					+ "changed) and X-Cache-Counts. Ids not found count against the client's budget of reads of "
+					+ "missing products, like a 404 of GET /products/{id} (429 once it is spent).")
+	@Parameter(name = "ids", in = ParameterIn.QUERY,
+			description = "A batch read: 1 to 100 product ids, separated by commas, plain decimals; duplicates are "
+					+ "answered once. Not to be combined with any other parameter.",
+			schema = @Schema(type = "string", pattern = "^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$",
+					maxLength = 2000),
+			example = "\"1,2,3\"")
+	@Parameter(name = HttpHeaders.IF_NONE_MATCH, in = ParameterIn.HEADER,
+			description = "Batch reads (ids) only: the batch's ETag; 304 if none of its products changed",
+			schema = @Schema(type = "string", maxLength = MAX_HEADER), example = BATCH_ETAG_EXAMPLE)
 	@Parameter(name = "page", in = ParameterIn.QUERY, description = "0-based page number",
 			schema = @Schema(type = "integer", format = "int32", minimum = "0", maximum = "1000000",
 					defaultValue = "0"))
@@ -87,23 +118,41 @@ interface ProductApi {
 	@Parameter(name = "in_stock", in = ParameterIn.QUERY,
 			description = "true: only products with stock_quantity > 0; false: only those with 0",
 			schema = @Schema(type = "boolean"))
-	@ApiResponse(responseCode = "200", description = "A page of products", headers = {
-			@Header(name = CACHE_HEADER, description = X_CACHE_DESCRIPTION,
+	@ApiResponse(responseCode = "200", description = "A page of products, or the products of a batch read", headers = {
+			@Header(name = CACHE_HEADER, description = BATCH_X_CACHE_DESCRIPTION,
 					schema = @Schema(type = "string", allowableValues = { "HIT", "MISS", "BYPASS" })),
 			@Header(name = HttpHeaders.LINK,
-					description = "RFC 8288 links: first, last, and prev/next where such a page exists (each "
-							+ "URL keeps the filters: q and name are at most 200 characters)",
+					description = "Pages only: RFC 8288 links, first, last, and prev/next where such a page "
+							+ "exists (each URL keeps the filters: q and name are at most 200 characters)",
 					schema = @Schema(type = "string", maxLength = 16384)),
+			@Header(name = HttpHeaders.ETAG, description = BATCH_ETAG_DESCRIPTION,
+					schema = @Schema(type = "string", pattern = BATCH_ETAG_PATTERN, maxLength = 34)),
+			@Header(name = CACHE_COUNTS_HEADER, description = CACHE_COUNTS_DESCRIPTION,
+					schema = @Schema(type = "string", pattern = "^hit=[0-9]{1,3}, miss=[0-9]{1,3}, bypass=[0-9]{1,3}$",
+							maxLength = 40, example = "hit=48, miss=2, bypass=0")),
 			@Header(name = HttpHeaders.CACHE_CONTROL, description = "How long the answer may be reused (CACHE_CONTROL)",
 					schema = @Schema(type = "string", maxLength = 200)) },
 			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
 					schema = @Schema(implementation = ProductPage.class),
 					examples = @ExampleObject(value = "{\"items\":[" + PRODUCT_EXAMPLE
 							+ "],\"page\":0,\"size\":20,\"total_items\":1,\"total_pages\":1}")))
+	@ApiResponse(responseCode = "304",
+			description = "Batch reads (ids) only: not modified, the ETag in If-None-Match is current",
+			headers = {
+					@Header(name = CACHE_HEADER, description = BATCH_X_CACHE_DESCRIPTION,
+							schema = @Schema(type = "string", allowableValues = { "HIT", "MISS", "BYPASS" })),
+					@Header(name = HttpHeaders.ETAG, description = BATCH_ETAG_DESCRIPTION,
+							schema = @Schema(type = "string", pattern = BATCH_ETAG_PATTERN, maxLength = 34)),
+					@Header(name = CACHE_COUNTS_HEADER, description = CACHE_COUNTS_DESCRIPTION,
+							schema = @Schema(type = "string",
+									pattern = "^hit=[0-9]{1,3}, miss=[0-9]{1,3}, bypass=[0-9]{1,3}$",
+									maxLength = 40)) })
 	@ApiResponse(responseCode = "400", ref = "#/components/responses/InvalidParameters")
+	@ApiResponse(responseCode = "429", ref = "#/components/responses/TooManyRequests")
 	@ApiResponse(responseCode = "500", ref = "#/components/responses/InternalError")
 	@ApiResponse(responseCode = "503", ref = "#/components/responses/DatabaseUnavailable")
-	ResponseEntity<byte[]> list(@Parameter(hidden = true) MultiValueMap<String, String> parameters);
+	ResponseEntity<byte[]> list(@Parameter(hidden = true) MultiValueMap<String, String> parameters,
+			@Parameter(hidden = true) HttpServletRequest request);
 
 	@Operation(summary = "Create a product",
 			description = "name, price and stock_quantity are required; description is optional, and \"\" or null "

@@ -51,14 +51,21 @@ class ProductController implements ProductApi {
 
 	private final ProductService service;
 
+	private final ProductBatchReads batches;
+
+	private final NotFoundBudget notFoundBudget;
+
 	private final ProductProperties properties;
 
 	private final JsonMapper json;
 
 	private final Validator validator;
 
-	ProductController(ProductService service, ProductProperties properties, JsonMapper json, Validator validator) {
+	ProductController(ProductService service, ProductBatchReads batches, NotFoundBudget notFoundBudget,
+			ProductProperties properties, JsonMapper json, Validator validator) {
 		this.service = service;
+		this.batches = batches;
+		this.notFoundBudget = notFoundBudget;
 		this.properties = properties;
 		this.json = json;
 		this.validator = validator;
@@ -66,7 +73,11 @@ class ProductController implements ProductApi {
 
 	@Override
 	@GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
-	public ResponseEntity<byte[]> list(@RequestParam MultiValueMap<String, String> parameters) {
+	public ResponseEntity<byte[]> list(@RequestParam MultiValueMap<String, String> parameters,
+			HttpServletRequest request) {
+		if (ProductIds.requested(parameters)) {
+			return batch(ProductIds.from(parameters), request);
+		}
 		ProductPageCache.Page page = this.service.findPage(ProductQuery.from(parameters));
 		return ResponseEntity.ok()
 			.contentType(MediaType.APPLICATION_JSON)
@@ -74,6 +85,19 @@ class ProductController implements ProductApi {
 			.header(HttpHeaders.LINK, page.links())
 			.header(HttpHeaders.CACHE_CONTROL, this.properties.cacheControl())
 			.body(page.body());
+	}
+
+	// Spring answers 304 itself when If-None-Match names the batch's ETag.
+	private ResponseEntity<byte[]> batch(ProductIds ids, HttpServletRequest request) {
+		ProductBatch batch = this.batches.findMany(ids);
+		this.notFoundBudget.spend(request.getRemoteAddr(), batch.notFound().size());
+		return ResponseEntity.ok()
+			.contentType(MediaType.APPLICATION_JSON)
+			.eTag(batch.entityTag())
+			.header(CACHE_HEADER, batch.cacheOutcome())
+			.header(CACHE_COUNTS_HEADER, batch.cacheCounts())
+			.header(HttpHeaders.CACHE_CONTROL, this.properties.cacheControl())
+			.body(batch.body());
 	}
 
 	@Override

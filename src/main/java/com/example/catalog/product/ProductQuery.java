@@ -88,7 +88,8 @@ record ProductQuery(int page, int size, SortKey sort, boolean descending, String
 		for (Map.Entry<String, List<String>> parameter : parameters.entrySet()) {
 			if (!PARAMETERS.contains(parameter.getKey())) {
 				errors.add(parameter.getKey(),
-						"is not a known parameter; known are page, size, sort, q, name, min_price, max_price and in_stock");
+						"is not a known parameter; known are page, size, sort, q, name, min_price, max_price and in_stock, "
+								+ "or ids alone");
 			}
 			else if (parameter.getValue().size() > 1) {
 				errors.add(parameter.getKey(), "must be given at most once");
@@ -273,7 +274,7 @@ record ProductQuery(int page, int size, SortKey sort, boolean descending, String
 	 * first {@value #MAX_NAMED} of them: an 8 KB URL of unknown parameters ("a&b&c...")
 	 * would otherwise get a problem fifty times its size.
 	 */
-	private static final class Errors {
+	static final class Errors {
 
 		static final int MAX_NAMED = 20;
 

@@ -7,6 +7,7 @@ import java.util.function.LongPredicate;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import com.example.catalog.cache.CacheObservations;
 import com.example.catalog.cache.Gutter;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
@@ -50,13 +51,16 @@ class ProductService {
 
 	private final JsonMapper json;
 
+	private final CacheObservations observations;
+
 	private final TransactionTemplate writeTransaction;
 
 	private final TransactionTemplate readTransaction;
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
 			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, Gutter gutter,
-			FallbackReads fallback, JsonMapper json, PlatformTransactionManager transactionManager) {
+			FallbackReads fallback, JsonMapper json, CacheObservations observations,
+			PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
@@ -66,6 +70,7 @@ class ProductService {
 		this.gutter = gutter;
 		this.fallback = fallback;
 		this.json = json;
+		this.observations = observations;
 		this.writeTransaction = new TransactionTemplate(transactionManager);
 		this.readTransaction = new TransactionTemplate(transactionManager);
 		this.readTransaction.setReadOnly(true);
@@ -112,7 +117,8 @@ class ProductService {
 		Gutter.Reservation kept = (outcome == Outcome.BYPASS) ? this.gutter.reserve(id) : null;
 		Optional<Product> product;
 		try {
-			product = this.fallback.read(() -> this.readTransaction.execute((status) -> this.products.findById(id)));
+			product = this.fallback.read(() -> this.observations.query(id,
+					() -> this.readTransaction.execute((status) -> this.products.findById(id))));
 		}
 		catch (RuntimeException failed) {
 			this.gutter.release(kept);

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 
+import com.example.catalog.product.NotFoundBudget;
+
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -24,7 +26,7 @@ import org.springframework.web.ErrorResponseException;
  * cannot grow memory.
  */
 @Component
-class ClientLimits {
+class ClientLimits implements NotFoundBudget {
 
 	private static final int MAX_CLIENTS = 10_000;
 
@@ -53,6 +55,14 @@ class ClientLimits {
 
 	void notFound(String client) {
 		this.notFound.spend(client);
+	}
+
+	/** The ids a batch read did not find, each like a 404. */
+	@Override
+	public void spend(String client, int notFound) {
+		for (int i = 0; i < notFound; i++) {
+			this.notFound.spend(client);
+		}
 	}
 
 	/** One budget per client address; a limit of 0 turns it off. */

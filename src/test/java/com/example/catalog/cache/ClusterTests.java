@@ -1,8 +1,11 @@
 package com.example.catalog.cache;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -77,6 +80,54 @@ class ClusterTests {
 		assertThat(TestProducts.read(this.http, id).getResponseBody()).containsEntry("version", 2);
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
 		this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+	}
+
+	/**
+	 * A batch's HMGETs go to the nodes that own their keys' slots, all sent before any
+	 * answer is awaited: a cold batch is filled on every master, a warm one is all hits.
+	 */
+	@Test
+	void readsABatchWhoseKeysLiveOnSeveralNodes() {
+		List<Long> ids = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			ids.add(TestProducts.create(this.http, "Clustered batch " + i, "8.00", 1));
+		}
+		String asked = ids.stream().map(Object::toString).collect(Collectors.joining(","));
+
+		this.http.get()
+			.uri("/products?ids={ids}", asked)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache-Counts", "hit=0, miss=20, bypass=0");
+		Set<Integer> nodes = new HashSet<>();
+		for (long id : ids) {
+			String slot = RedisTopology.cli(topology.serverPorts().get(0), "CLUSTER", "KEYSLOT", this.keys.key(id))
+				.trim();
+			nodes.add(topology.serverPorts()
+				.stream()
+				.filter((port) -> RedisTopology.cli(port, "CLUSTER", "COUNTKEYSINSLOT", slot).trim().equals("1"))
+				.findFirst()
+				.orElseThrow());
+		}
+		assertThat(nodes).as("masters holding the batch's keys").hasSizeGreaterThan(1);
+
+		Map<String, Object> body = this.http.get()
+			.uri("/products?ids={ids}", asked)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "HIT")
+			.expectHeader()
+			.valueEquals("X-Cache-Counts", "hit=20, miss=0, bypass=0")
+			.expectBody(TestProducts.JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+		@SuppressWarnings("unchecked")
+		List<Map<String, Object>> items = (List<Map<String, Object>>) body.get("items");
+		assertThat(items).extracting((item) -> ((Number) item.get("id")).longValue()).containsExactlyElementsOf(ids);
 	}
 
 	@Test

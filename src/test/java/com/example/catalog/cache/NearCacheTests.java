@@ -141,6 +141,45 @@ class NearCacheTests {
 		assertThat(nearHits()).isEqualTo(before + 2);
 	}
 
+	/**
+	 * A batch asks the near cache first; the ids it does not hold are read from Redis
+	 * together and kept there, and a write on the other instance still reaches them.
+	 */
+	@Test
+	void aBatchAsksTheNearCacheFirstAndKeepsWhatRedisAnswered() {
+		long held = TestProducts.create(this.writer.http(), "Saucer", "4.00", 1);
+		long other = TestProducts.create(this.writer.http(), "Spoon", "2.00", 1);
+		awaitNearHit(held);
+		TestProducts.read(this.writer.http(), other);
+		String batch = "/products?ids=" + held + "," + other;
+
+		double before = nearHits();
+		this.http.get()
+			.uri(batch)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "HIT")
+			.expectHeader()
+			.valueEquals("X-Cache-Counts", "hit=2, miss=0, bypass=0");
+		assertThat(nearHits()).as("near hits of the first batch").isEqualTo(before + 1);
+		this.http.get().uri(batch).exchange().expectStatus().isOk();
+		assertThat(nearHits()).as("near hits of the second batch").isEqualTo(before + 3);
+
+		TestProducts.update(this.writer.http(), other, "{\"stock_quantity\": 7}");
+		await().atMost(INVALIDATION_BOUND)
+			.pollInterval(Duration.ofMillis(10))
+			.untilAsserted(() -> this.http.get()
+				.uri(batch)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody()
+				.jsonPath("$.items[1].version")
+				.isEqualTo(1));
+	}
+
 	@Test
 	void aWriteOnOneInstanceReachesTheOthersNearCacheWithinTheBound() {
 		long id = TestProducts.create(this.writer.http(), "Kite", "12.00", 1);

@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
@@ -30,6 +31,7 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
+@Isolated // runs alone: it counts lines in the whole process's output
 class RedisMissingAtStartTests {
 
 	private static final String OTHER_CONTEXT_SHUTDOWN = "Failed to submit a listener notification task. Event loop shut down?";

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DedicatedRedis;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * certificate), and serves uncached when it cannot trust the server.
  */
 @IntegrationTest
+@Isolated // runs alone: it reads the whole process's output
 class RedisTlsTests {
 
 	private static final Path certificates = TestCertificates.create();

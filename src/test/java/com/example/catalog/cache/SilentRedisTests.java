@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisFaultProxy;
@@ -40,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * be shared). Production timeouts (250 ms).
  */
 @IntegrationTest
+@Isolated // runs alone: it times a burst of requests against a bound
 class SilentRedisTests {
 
 	private static final RedisFaultProxy proxy = startSilent();

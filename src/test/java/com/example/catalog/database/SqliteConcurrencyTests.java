@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
@@ -46,6 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
+@Isolated // runs alone: it times requests against the connection timeout and reads the
+			// whole output
 class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

@@ -134,9 +134,11 @@ class ApiDocumentationTests {
 		assertThat(read.getResponses().get("304").getHeaders()).containsKeys("X-Cache", "ETag");
 		assertThat(parameterNames(read)).contains("id", "If-None-Match");
 		Operation list = operation("/products", PathItem.HttpMethod.GET);
-		assertThat(list.getResponses().get("200").getHeaders()).containsKeys("X-Cache", "Link", "Cache-Control");
+		assertThat(list.getResponses().get("200").getHeaders()).containsKeys("X-Cache", "Link", "Cache-Control", "ETag",
+				"X-Cache-Counts");
+		assertThat(list.getResponses().get("304").getHeaders()).containsKeys("X-Cache", "ETag", "X-Cache-Counts");
 		assertThat(parameterNames(list)).containsExactlyInAnyOrder("page", "size", "sort", "q", "name", "min_price",
-				"max_price", "in_stock");
+				"max_price", "in_stock", "ids", "If-None-Match");
 		for (PathItem.HttpMethod method : Set.of(PathItem.HttpMethod.PUT, PathItem.HttpMethod.PATCH,
 				PathItem.HttpMethod.DELETE)) {
 			Operation write = operation("/products/{id}", method);
@@ -228,6 +230,7 @@ class ApiDocumentationTests {
 		assertThat(parameter(read, "id").getExample()).isEqualTo("1");
 		Operation list = operation("/products", PathItem.HttpMethod.GET);
 		assertThat(parameter(list, "min_price").getExample()).isEqualTo("10.00");
+		assertThat(parameter(list, "ids").getExample()).isEqualTo("1,2,3");
 		// The name rule as an ECMA-262 pattern (JSON Schema's dialect), not Java's.
 		String pattern = ((Schema) this.openApi.getComponents()
 			.getSchemas()
@@ -242,7 +245,7 @@ class ApiDocumentationTests {
 	@Test
 	void declaresEveryRefusalTheServiceSends() {
 		Set<String> withBody = Set.of("POST /products", "PUT /products/{id}", "PATCH /products/{id}");
-		Set<String> throttled = Set.of("POST /products", "GET /products/{id}", "PUT /products/{id}",
+		Set<String> throttled = Set.of("POST /products", "GET /products", "GET /products/{id}", "PUT /products/{id}",
 				"PATCH /products/{id}", "DELETE /products/{id}");
 		this.openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
 			String name = method + " " + path;

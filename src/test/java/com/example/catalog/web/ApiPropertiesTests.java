@@ -3,6 +3,7 @@ package com.example.catalog.web;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * address are announced loudly.
  */
 @ExtendWith(OutputCaptureExtension.class)
+@Isolated // runs alone: it asserts a warning is absent from the whole process's output
 class ApiPropertiesTests {
 
 	private final ApplicationContextRunner context = new ApplicationContextRunner()

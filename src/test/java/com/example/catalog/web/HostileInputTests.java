@@ -146,6 +146,35 @@ class HostileInputTests {
 	}
 
 	/**
+	 * A batch read's ids follow the rules of an id in a path, one by one: anything but a
+	 * list of 1 to 100 plain positive decimals, alone, is a 400 that echoes none of it.
+	 */
+	@ParameterizedTest
+	@MethodSource("trickyBatches")
+	void refusesBatchReadsThatAreNotPlainListsOfIds(String query) {
+		ensureProductsUpTo(16);
+
+		Answer answer = send("GET", "/products?" + query, null);
+
+		assertRefused(answer, Set.of(400));
+		assertThat(answer.body()).as(answer.toString()).doesNotContain("0x10", "<script", "%00", "\u0000");
+	}
+
+	/** The same id many times, and one asked in several spellings Spring would accept. */
+	@Test
+	void answersADuplicatedIdOnce() {
+		String many = String.join(",", java.util.Collections.nCopies(100, Long.toString(this.existing)));
+
+		Answer answer = send("GET", "/products?ids=" + many, null);
+
+		assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+		JsonNode body = JSON.readTree(answer.body());
+		assertThat(body.path("items").size()).isEqualTo(1);
+		assertThat(body.path("items").get(0).path("id").asLong()).isEqualTo(this.existing);
+		assertThat(body.path("size").asInt()).isEqualTo(1);
+	}
+
+	/**
 	 * Encoded NULs and slashes are refused by Tomcat while it parses the URL, before the
 	 * request reaches the application; the Host's error report valve
 	 * ({@link ContainerErrorProblems}) still answers them with problem+json. The answer
@@ -429,6 +458,23 @@ class HostileInputTests {
 				argumentSet("-9223372036854775808", "-9223372036854775808"), argumentSet("1e1", "1e1"),
 				argumentSet("1.0", "1.0"), argumentSet("-0", "-0"), argumentSet("%2B1 (encoded +)", "%2B1"),
 				argumentSet("1%0A", "1%0A"));
+	}
+
+	static Stream<Arguments> trickyBatches() {
+		String hundredAndOne = String.join(",", java.util.Collections.nCopies(101, "1"));
+		String thousands = String.join(",", java.util.Collections.nCopies(1500, "1"));
+		return Stream.of(argumentSet("empty", "ids="), argumentSet("a lone comma", "ids=,"),
+				argumentSet("a trailing comma", "ids=1,"), argumentSet("a leading comma", "ids=,1"),
+				argumentSet("an empty item", "ids=1,,2"), argumentSet("a space", "ids=1,%202"),
+				argumentSet("plus sign", "ids=%2B1"), argumentSet("hex", "ids=0x10"), argumentSet("negative", "ids=-1"),
+				argumentSet("zero", "ids=0"), argumentSet("decimal", "ids=1.0"),
+				argumentSet("beyond a long", "ids=9223372036854775808"),
+				argumentSet("fullwidth digit", "ids=%EF%BC%91"), argumentSet("encoded NUL", "ids=1%00"),
+				argumentSet("markup", "ids=%3Cscript%3E"), argumentSet("semicolons", "ids=1;2"),
+				argumentSet("101 ids", "ids=" + hundredAndOne), argumentSet("1,500 ids", "ids=" + thousands),
+				argumentSet("ids twice", "ids=1&ids=2"), argumentSet("array syntax", "ids[]=1"),
+				argumentSet("with a page", "ids=1&page=0"), argumentSet("with a filter", "ids=1&q=cup"),
+				argumentSet("with a sort", "sort=price&ids=1"));
 	}
 
 	static Stream<Arguments> pathsTheContainerRefuses() {

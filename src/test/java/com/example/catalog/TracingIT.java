@@ -1,0 +1,103 @@
+package com.example.catalog;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import com.example.catalog.support.OtlpReceiver;
+import com.example.catalog.support.PackagedService;
+import com.example.catalog.support.TestRedis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The packaged jar configured the way a platform team configures any OpenTelemetry
+ * service, with the standard {@code OTEL_*} variables only: spans reach the collector's
+ * {@code /v1/traces} under the given service name, the sampler and its ratio apply, and a
+ * request's JSON log lines carry its ids as ECS's {@code trace.id} and {@code span.id}.
+ */
+class TracingIT {
+
+	private final JsonMapper json = JsonMapper.builder().build();
+
+	@Test
+	void theStandardVariablesConfigureTheExportAndTheLogsCarryTheIds(@TempDir Path folder) throws Exception {
+		Path log = folder.resolve("service.log");
+		String traceId = UUID.randomUUID().toString().replace("-", "");
+		try (OtlpReceiver collector = OtlpReceiver.start()) {
+			Map<String, String> environment = new HashMap<>();
+			environment.put("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"));
+			environment.put("REDIS_HOST", TestRedis.host());
+			environment.put("REDIS_PORT", Integer.toString(TestRedis.port()));
+			environment.put("REDIS_COMMAND_TIMEOUT", "2s");
+			environment.put("CATALOG_CACHE_KEYPREFIX", "tracing-" + UUID.randomUUID() + ":product:");
+			environment.put("LOG_FORMAT", "json");
+			environment.put("OTEL_EXPORTER_OTLP_ENDPOINT", collector.baseUrl());
+			environment.put("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
+			environment.put("OTEL_TRACES_SAMPLER_ARG", "0");
+			environment.put("OTEL_SERVICE_NAME", "catalog-under-test");
+			environment.put("OTEL_BSP_SCHEDULE_DELAY", "100");
+			PackagedService service = PackagedService.start(environment, log);
+			try {
+				await().atMost(Duration.ofSeconds(60))
+					.pollInterval(Duration.ofMillis(200))
+					.until(() -> service.cacheHealth().equals("up"));
+				HttpResponse<String> created = service.send(HttpRequest.newBuilder(service.uri("/products"))
+					.header("Content-Type", "application/json")
+					.POST(HttpRequest.BodyPublishers
+						.ofString("{\"name\":\"Traced\",\"price\":1.00,\"stock_quantity\":1}")));
+				assertThat(created.statusCode()).isEqualTo(201);
+				long id = this.json.readTree(created.body()).path("id").asLong();
+				// Ratio 0: none of these is recorded (at the default 0.1, about 3 would
+				// be).
+				for (int i = 0; i < 30; i++) {
+					service.send(HttpRequest.newBuilder(service.uri("/products/" + id)));
+				}
+				// Sampled upstream: recorded whatever the ratio.
+				assertThat(service
+					.send(HttpRequest.newBuilder(service.uri("/products/" + id))
+						.header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"))
+					.statusCode()).isEqualTo(200);
+
+				await().atMost(Duration.ofSeconds(30))
+					.pollInterval(Duration.ofMillis(100))
+					.until(() -> collector.trace(traceId)
+						.stream()
+						.anyMatch((span) -> span.kind().equals("SPAN_KIND_SERVER")));
+				Thread.sleep(500);
+				assertThat(collector.paths()).isNotEmpty()
+					.allSatisfy((path) -> assertThat(path).isEqualTo("/v1/traces"));
+				assertThat(collector.spans()).as("only the sampled request's trace")
+					.allSatisfy((span) -> assertThat(span.traceId()).isEqualTo(traceId))
+					.allSatisfy((span) -> assertThat(span.service()).isEqualTo("catalog-under-test"))
+					.extracting(OtlpReceiver.ReceivedSpan::name)
+					.contains("http get /products/{id}", "cache.lookup");
+			}
+			finally {
+				service.stop();
+			}
+		}
+
+		assertThat(Files.readAllLines(log)
+			.stream()
+			.filter((line) -> line.startsWith("{"))
+			.map(this.json::readTree)
+			.filter((line) -> line.path("message").asString().startsWith("CACHE HIT"))
+			.filter((line) -> traceId.equals(line.path("trace.id").asString())))
+			.as("the traced request's cache line, with its ids")
+			.singleElement()
+			.satisfies((JsonNode line) -> assertThat(line.path("span.id").asString()).matches("[0-9a-f]{16}"));
+	}
+
+}
