@@ -1,5 +1,7 @@
 package com.example.catalog.cache;
 
+import java.util.List;
+
 /**
  * The answer of a product lookup: the outcome, the version Redis holds and the cached
  * JSON on a hit.
@@ -17,6 +19,29 @@ public record Lookup(Outcome outcome, long version, byte[] json) {
 	static final Lookup MISSED = new Lookup(Outcome.MISS, NO_VERSION, null);
 
 	static final Lookup BYPASSED = new Lookup(Outcome.BYPASS, NO_VERSION, null);
+
+	/**
+	 * What lookup.lua answered: {@code state}, {@code version}, {@code json} (null where
+	 * there is none), or nothing.
+	 */
+	static Lookup fromScript(List<?> fields) {
+		if (fields.isEmpty()) {
+			return MISSED;
+		}
+		String state = ProductKeys.text((byte[]) fields.get(0));
+		long version = ProductKeys.version((byte[]) fields.get(1));
+		if ("value".equals(state) && fields.get(2) != null) {
+			return new Lookup(Outcome.HIT, version, (byte[]) fields.get(2));
+		}
+		if ("absent".equals(state) || "deleted".equals(state)) {
+			return new Lookup(Outcome.ABSENT, version, null);
+		}
+		if ("stale".equals(state)) {
+			return new Lookup(Outcome.MISS, version, null);
+		}
+		// Nothing, or a provisional marker: its version may never be committed.
+		return MISSED;
+	}
 
 	/** What Redis said about a product (or a list page). */
 	public enum Outcome {

@@ -27,8 +27,6 @@ import org.springframework.stereotype.Component;
 import static com.example.catalog.cache.ProductKeys.bytes;
 import static com.example.catalog.cache.ProductKeys.digits;
 import static com.example.catalog.cache.ProductKeys.number;
-import static com.example.catalog.cache.ProductKeys.text;
-import static com.example.catalog.cache.ProductKeys.version;
 
 /**
  * The read side of cache-aside for products. Each product is a hash under
@@ -243,23 +241,7 @@ public class ProductCache {
 		if (entry.isEmpty()) {
 			return Lookup.BYPASSED;
 		}
-		List<?> fields = entry.get();
-		if (fields.isEmpty()) {
-			return Lookup.MISSED;
-		}
-		String state = text((byte[]) fields.get(0));
-		long version = version((byte[]) fields.get(1));
-		if ("value".equals(state) && fields.get(2) != null) {
-			return new Lookup(Lookup.Outcome.HIT, version, (byte[]) fields.get(2));
-		}
-		if ("absent".equals(state) || "deleted".equals(state)) {
-			return new Lookup(Lookup.Outcome.ABSENT, version, null);
-		}
-		if ("stale".equals(state)) {
-			return new Lookup(Lookup.Outcome.MISS, version, null);
-		}
-		// A provisional marker: its version may never be committed.
-		return Lookup.MISSED;
+		return Lookup.fromScript(entry.get());
 	}
 
 	/**

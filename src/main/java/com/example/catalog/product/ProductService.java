@@ -8,6 +8,7 @@ import java.util.function.LongPredicate;
 import tools.jackson.databind.json.JsonMapper;
 
 import com.example.catalog.cache.CacheObservations;
+import com.example.catalog.cache.FillLeases;
 import com.example.catalog.cache.Gutter;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
@@ -22,13 +23,13 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
- * reads the database and fills Redis. Writes of one product: one at a time
- * ({@link ProductWriters} in this instance, the row lock across instances), a provisional
- * marker inside the transaction (so a process that dies after the commit leaves no old
- * entry behind), the commit, then the final marker and a new generation of the cached
- * list pages. While Redis is unavailable, database reads run inside a bulkhead
- * ({@link FallbackReads}), and a product read moments ago is served from the
- * {@link Gutter}.
+ * (per instance, and across instances under a fill lease) reads the database and fills
+ * Redis. Writes of one product: one at a time ({@link ProductWriters} in this instance,
+ * the row lock across instances), a provisional marker inside the transaction (so a
+ * process that dies after the commit leaves no old entry behind), the commit, then the
+ * final marker and a new generation of the cached list pages. While Redis is unavailable,
+ * database reads run inside a bulkhead ({@link FallbackReads}), and a product read
+ * moments ago is served from the {@link Gutter}.
  */
 @Service
 class ProductService {
@@ -42,6 +43,8 @@ class ProductService {
 	private final ProductInvalidations invalidations;
 
 	private final SingleFlight loads;
+
+	private final FillLeases leases;
 
 	private final ProductPageCache pages;
 
@@ -58,14 +61,15 @@ class ProductService {
 	private final TransactionTemplate readTransaction;
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
-			ProductInvalidations invalidations, SingleFlight loads, ProductPageCache pages, Gutter gutter,
-			FallbackReads fallback, JsonMapper json, CacheObservations observations,
+			ProductInvalidations invalidations, SingleFlight loads, FillLeases leases, ProductPageCache pages,
+			Gutter gutter, FallbackReads fallback, JsonMapper json, CacheObservations observations,
 			PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
 		this.invalidations = invalidations;
 		this.loads = loads;
+		this.leases = leases;
 		this.pages = pages;
 		this.gutter = gutter;
 		this.fallback = fallback;
@@ -101,10 +105,13 @@ class ProductService {
 	}
 
 	private Optional<Loaded> loadAndCache(long id, Outcome outcome) {
+		FillLeases.Claim claim = FillLeases.Claim.unleased(id);
 		if (outcome == Outcome.MISS) {
 			// Callers that missed just before the previous load filled the cache end up
-			// here: look again.
-			Lookup again = this.cache.lookupAgain(id);
+			// here: look again. Across instances one caller takes the fill lease, and
+			// the others wait for its fill here instead of reading the database too.
+			claim = this.leases.claim(id);
+			Lookup again = claim.lookup();
 			if (again.outcome() == Outcome.HIT) {
 				return Optional.of(new Loaded(again.version(), again.json()));
 			}
@@ -117,8 +124,12 @@ class ProductService {
 		Gutter.Reservation kept = (outcome == Outcome.BYPASS) ? this.gutter.reserve(id) : null;
 		Optional<Product> product;
 		try {
-			product = this.fallback.read(() -> this.observations.query(id,
-					() -> this.readTransaction.execute((status) -> this.products.findById(id))));
+			// The fill ends the lease (a remembered 404 ends one on an empty key); a
+			// failed
+			// read, or one the bulkhead refused, marks it failed.
+			FillLeases.Claim leased = claim;
+			product = this.leases.readDatabase(leased, () -> this.fallback.read(() -> this.observations.query(id,
+					() -> this.readTransaction.execute((status) -> this.products.findById(id)))));
 		}
 		catch (RuntimeException failed) {
 			this.gutter.release(kept);

@@ -72,8 +72,29 @@ class CachePropertiesTests {
 				.hasMessageContaining("catalog.cache.audit.delay"));
 	}
 
+	@Test
+	void theFillLeaseIsOnByDefaultAndZeroTurnsItOff() {
+		this.context.run((started) -> {
+			FillLeaseProperties lease = started.getBean(FillLeaseProperties.class);
+			assertThat(lease.duration()).hasMillis(300);
+			assertThat(lease.enabled()).isTrue();
+		});
+		this.context.withPropertyValues("catalog.cache.lease.duration=0")
+			.run((started) -> assertThat(started.getBean(FillLeaseProperties.class).enabled()).isFalse());
+	}
+
+	@Test
+	void refusesANegativeOrLongFillLease() {
+		for (String duration : new String[] { "-1ms", "11s" }) {
+			this.context.withPropertyValues("catalog.cache.lease.duration=" + duration)
+				.run((started) -> assertThat(started).getFailure()
+					.rootCause()
+					.hasMessageContaining("catalog.cache.lease.duration"));
+		}
+	}
+
 	@Configuration(proxyBeanMethods = false)
-	@EnableConfigurationProperties({ CacheProperties.class, CacheAuditProperties.class })
+	@EnableConfigurationProperties({ CacheProperties.class, CacheAuditProperties.class, FillLeaseProperties.class })
 	static class Settings {
 
 	}
