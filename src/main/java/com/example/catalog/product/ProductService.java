@@ -127,8 +127,7 @@ class ProductService {
 			// The fill ends the lease (a remembered 404 ends one on an empty key); a
 			// failed
 			// read, or one the bulkhead refused, marks it failed.
-			FillLeases.Claim leased = claim;
-			product = this.leases.readDatabase(leased, () -> this.fallback.read(() -> this.observations.query(id,
+			product = this.leases.readDatabase(claim, () -> this.fallback.read(() -> this.observations.query(id,
 					() -> this.readTransaction.execute((status) -> this.products.findById(id)))));
 		}
 		catch (RuntimeException failed) {
