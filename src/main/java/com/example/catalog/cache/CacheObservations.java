@@ -183,6 +183,7 @@ public class CacheObservations {
 			case ABSENT -> "negative_hit";
 			case MISS -> "miss";
 			case BYPASS -> "bypass";
+			case GUTTER -> "gutter_hit";
 		};
 	}
 

@@ -53,7 +53,12 @@ public record Lookup(Outcome outcome, long version, byte[] json) {
 		/** Nothing usable was cached: read the database and fill the cache. */
 		MISS,
 		/** Redis could not be used: read the database and do not cache. */
-		BYPASS
+		BYPASS,
+		/**
+		 * Redis could not be used; this instance read the product from the database
+		 * moments ago and serves that copy (see {@link Gutter}).
+		 */
+		GUTTER
 
 	}
 

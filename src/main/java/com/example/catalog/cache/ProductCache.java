@@ -71,6 +71,9 @@ public class ProductCache {
 	/** Checks a sample of the hits against the database. */
 	private final CacheAuditor auditor;
 
+	/** Copies of database reads, served while Redis is unavailable. */
+	private final Gutter gutter;
+
 	/** The lookup and fill spans of a trace. */
 	private final CacheObservations observations;
 
@@ -97,14 +100,15 @@ public class ProductCache {
 	private final Counter staleSetsRefused;
 
 	ProductCache(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard, ProductKeys keys,
-			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, CacheObservations observations,
-			MeterRegistry meters) {
+			ProductInvalidations invalidations, NearCache near, CacheAuditor auditor, Gutter gutter,
+			CacheObservations observations, MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.keys = keys;
 		this.invalidations = invalidations;
 		this.near = near;
 		this.auditor = auditor;
+		this.gutter = gutter;
 		this.observations = observations;
 		this.hits = lookups(meters, "hit");
 		this.nearHits = lookups(meters, "near_hit");
@@ -152,6 +156,12 @@ public class ProductCache {
 				this.misses.increment();
 			}
 			case BYPASS -> {
+				// Not audited: the gutter is not Redis, and its staleness is its TTL.
+				Lookup kept = this.gutter.find(id);
+				if (kept != null) {
+					log(logger.atDebug(), "gutter_hit", id).log("CACHE GUTTER HIT: {}", id);
+					return kept;
+				}
 				log(logger.atDebug(), "bypass", id).log("CACHE BYPASS: {}", id);
 				this.bypasses.increment();
 			}

@@ -61,6 +61,8 @@ public class ProductInvalidations {
 
 	private final NearCache near;
 
+	private final Gutter gutter;
+
 	/**
 	 * The invalidation spans of a trace, and the links of deferred ones to their write.
 	 */
@@ -81,13 +83,14 @@ public class ProductInvalidations {
 	private final Counter failedInvalidations;
 
 	ProductInvalidations(RedisTemplate<String, byte[]> productCacheTemplate, RedisGuard guard,
-			ReplicatedMarkers markers, ProductKeys keys, NearCache near, CacheObservations observations,
+			ReplicatedMarkers markers, ProductKeys keys, NearCache near, Gutter gutter, CacheObservations observations,
 			MeterRegistry meters) {
 		this.redis = productCacheTemplate;
 		this.guard = guard;
 		this.markers = markers;
 		this.keys = keys;
 		this.near = near;
+		this.gutter = gutter;
 		this.observations = observations;
 		this.failedInvalidations = Counter.builder("catalog.cache.invalidations_failed")
 			.description("Invalidations Redis could not take at once, kept to apply later")
@@ -194,14 +197,17 @@ public class ProductInvalidations {
 			return true;
 		}
 		this.near.invalidate(id);
+		this.gutter.invalidate(id);
 		return held(id, version, written.map(ReplicatedMarkers.Written::replicated));
 	}
 
 	private void mark(long id, long version) {
 		Optional<Boolean> replicated = applyMarker(id, version);
 		// After the marker: a near fill that read Redis before it is not kept, and a
-		// later one reads the marker.
+		// later one reads the marker. The gutter likewise, whether or not Redis took the
+		// marker: while Redis is away it is what this instance serves.
 		this.near.invalidate(id);
+		this.gutter.invalidate(id);
 		held(id, version, replicated);
 	}
 

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.function.IntSupplier;
 
 import javax.sql.DataSource;
 
@@ -52,6 +53,29 @@ class DataSourceConfiguration {
 		HikariDataSource reads = pool(properties, database);
 		configureSqliteReads(reads);
 		return new SqliteDataSource(dataSource, reads);
+	}
+
+	/**
+	 * How many reads the database serves at once: the read pool's size on SQLite, the
+	 * pool's on PostgreSQL. Published by name for the bulkhead of the reads made while
+	 * Redis is unavailable ({@code product/FallbackReads}), since no room imports this
+	 * one.
+	 */
+	@Bean
+	IntSupplier databaseReadConnections(DataSource dataSource) {
+		return () -> readPool(dataSource).getMaximumPoolSize();
+	}
+
+	private static HikariDataSource readPool(DataSource dataSource) {
+		if (dataSource instanceof SqliteDataSource sqlite) {
+			return sqlite.reads;
+		}
+		try {
+			return dataSource.unwrap(HikariDataSource.class);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("The data source is not a HikariCP pool", ex);
+		}
 	}
 
 	private static HikariDataSource pool(DataSourceProperties properties, DatabaseProperties database) {

@@ -49,7 +49,8 @@ interface ProductApi {
 	String MERGE_PATCH_JSON = "application/merge-patch+json";
 
 	String X_CACHE_DESCRIPTION = "Where the answer came from: HIT (Redis, or this instance's near cache), MISS (the database, "
-			+ "then stored in Redis) or BYPASS (the database; Redis not used)";
+			+ "then stored in Redis), BYPASS (the database; Redis not used) or GUTTER (Redis unavailable; this "
+			+ "instance's copy of a database read at most CACHE_GUTTER_TTL old)";
 
 	String ETAG_DESCRIPTION = "The product's version as a strong entity tag, e.g. \"3\"";
 

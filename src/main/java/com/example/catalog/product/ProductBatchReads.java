@@ -35,10 +35,13 @@ class ProductBatchReads {
 
 	private final JsonMapper json;
 
+	private final FallbackReads fallback;
+
 	private final TransactionTemplate readTransaction;
 
 	ProductBatchReads(ProductBatchLookup lookups, ProductCache cache, ProductRepository products, JsonMapper json,
-			PlatformTransactionManager transactionManager) {
+			FallbackReads fallback, PlatformTransactionManager transactionManager) {
+		this.fallback = fallback;
 		this.lookups = lookups;
 		this.cache = cache;
 		this.products = products;
@@ -107,10 +110,12 @@ class ProductBatchReads {
 			return Map.of();
 		}
 		Map<Long, Product> loaded = new HashMap<>();
-		this.readTransaction.execute((status) -> {
+		// While Redis is unavailable, the batch's one query takes one place in the
+		// bulkhead.
+		this.fallback.read(() -> this.readTransaction.execute((status) -> {
 			this.products.findAllById(ids).forEach((product) -> loaded.put(product.getId(), product));
 			return loaded;
-		});
+		}));
 		return loaded;
 	}
 

@@ -9,6 +9,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import com.example.catalog.cache.CacheObservations;
 import com.example.catalog.cache.FillLeases;
+import com.example.catalog.cache.Gutter;
 import com.example.catalog.cache.Lookup;
 import com.example.catalog.cache.Lookup.Outcome;
 import com.example.catalog.cache.ProductCache;
@@ -26,7 +27,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Redis. Writes of one product: one at a time ({@link ProductWriters} in this instance,
  * the row lock across instances), a provisional marker inside the transaction (so a
  * process that dies after the commit leaves no old entry behind), the commit, then the
- * final marker and a new generation of the cached list pages.
+ * final marker and a new generation of the cached list pages. While Redis is unavailable,
+ * database reads run inside a bulkhead ({@link FallbackReads}), and a product read
+ * moments ago is served from the {@link Gutter}.
  */
 @Service
 class ProductService {
@@ -45,6 +48,10 @@ class ProductService {
 
 	private final ProductPageCache pages;
 
+	private final Gutter gutter;
+
+	private final FallbackReads fallback;
+
 	private final JsonMapper json;
 
 	private final CacheObservations observations;
@@ -55,7 +62,8 @@ class ProductService {
 
 	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
 			ProductInvalidations invalidations, SingleFlight loads, FillLeases leases, ProductPageCache pages,
-			JsonMapper json, CacheObservations observations, PlatformTransactionManager transactionManager) {
+			Gutter gutter, FallbackReads fallback, JsonMapper json, CacheObservations observations,
+			PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
 		this.cache = cache;
@@ -63,6 +71,8 @@ class ProductService {
 		this.loads = loads;
 		this.leases = leases;
 		this.pages = pages;
+		this.gutter = gutter;
+		this.fallback = fallback;
 		this.json = json;
 		this.observations = observations;
 		this.writeTransaction = new TransactionTemplate(transactionManager);
@@ -78,6 +88,7 @@ class ProductService {
 		Lookup lookup = this.cache.lookup(id);
 		return switch (lookup.outcome()) {
 			case HIT -> new CachedJson(lookup.json(), lookup.version(), Outcome.HIT);
+			case GUTTER -> new CachedJson(lookup.json(), lookup.version(), Outcome.GUTTER);
 			case ABSENT -> throw new ProductNotFoundException(id);
 			case MISS, BYPASS -> {
 				Loaded loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
@@ -108,11 +119,23 @@ class ProductService {
 				return Optional.empty();
 			}
 		}
-		// The fill ends the lease (a remembered 404 ends one on an empty key); a failed
-		// read marks it failed.
-		Optional<Product> product = this.leases.readDatabase(claim, () -> this.observations.query(id,
-				() -> this.readTransaction.execute((status) -> this.products.findById(id))));
+		// Reserved before the read: a write that commits meanwhile drops the reservation,
+		// and this read is not kept.
+		Gutter.Reservation kept = (outcome == Outcome.BYPASS) ? this.gutter.reserve(id) : null;
+		Optional<Product> product;
+		try {
+			// The fill ends the lease (a remembered 404 ends one on an empty key); a
+			// failed
+			// read, or one the bulkhead refused, marks it failed.
+			product = this.leases.readDatabase(claim, () -> this.fallback.read(() -> this.observations.query(id,
+					() -> this.readTransaction.execute((status) -> this.products.findById(id)))));
+		}
+		catch (RuntimeException failed) {
+			this.gutter.release(kept);
+			throw failed;
+		}
 		if (product.isEmpty()) {
+			this.gutter.release(kept);
 			if (outcome == Outcome.MISS) {
 				this.cache.putAbsent(id);
 			}
@@ -122,6 +145,7 @@ class ProductService {
 		if (outcome == Outcome.MISS) {
 			this.cache.put(id, product.get().getVersion(), body);
 		}
+		this.gutter.keep(kept, product.get().getVersion(), body);
 		return Optional.of(new Loaded(product.get().getVersion(), body));
 	}
 
@@ -134,7 +158,7 @@ class ProductService {
 	}
 
 	private ProductPageCache.Loaded loadPage(ProductQuery query, OptionalLong cachedCount) {
-		return this.readTransaction.execute((status) -> {
+		return this.fallback.read(() -> this.readTransaction.execute((status) -> {
 			long total = cachedCount.isPresent() ? cachedCount.getAsLong() : this.products.countMatching(query);
 			List<ProductResponse> items = (query.offset() < total)
 					? this.products.findPage(query).stream().map(ProductResponse::from).toList() : List.of();
@@ -142,7 +166,7 @@ class ProductService {
 			byte[] body = this.json
 				.writeValueAsBytes(new ProductPage(items, query.page(), query.size(), total, totalPages));
 			return new ProductPageCache.Loaded(body, query.links(totalPages), total);
-		});
+		}));
 	}
 
 	ProductResponse create(ProductRequest request) {
@@ -213,7 +237,7 @@ class ProductService {
 	 *
 	 * @param json the response body
 	 * @param version the product's version, as in the JSON
-	 * @param source {@code HIT}, {@code MISS} or {@code BYPASS}
+	 * @param source {@code HIT}, {@code MISS}, {@code BYPASS} or {@code GUTTER}
 	 */
 	record CachedJson(byte[] json, long version, Outcome source) {
 

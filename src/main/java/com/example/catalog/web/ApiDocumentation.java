@@ -186,7 +186,8 @@ class ApiDocumentation {
 				"The Content-Type is not application/json (application/merge-patch+json for PATCH)",
 				"Unsupported Media Type", "Content-Type 'text/plain' is not supported.", null);
 		problem(components, "DatabaseUnavailable", 503,
-				"The database is locked or unreachable; nothing was changed. Carries Retry-After: 1",
+				"The database is locked or unreachable, or Redis is unavailable and the database already serves as "
+						+ "many reads as it can (refused at once); nothing was changed. Carries Retry-After: 1",
 				"Service Unavailable", "The database is busy or unavailable; nothing was changed, retry shortly", null);
 		retryAfter(components.getResponses().get("DatabaseUnavailable"), 1, "Always 1");
 		problem(components, "Unavailable", 503,

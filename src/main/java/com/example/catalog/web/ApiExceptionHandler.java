@@ -20,6 +20,7 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.util.NamingStrategyImpls;
 
 import com.example.catalog.product.ProductNotFoundException;
+import com.example.catalog.product.TooManyFallbackReadsException;
 
 import org.springframework.core.MethodParameter;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -105,6 +106,19 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler implements Resp
 		logger.warn("Database busy or unavailable: {}", ex.getMessage());
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
 				"The database is busy or unavailable; nothing was changed, retry shortly");
+		problem.setTitle("Service Unavailable");
+		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
+	}
+
+	/**
+	 * Redis is unavailable and the database already serves as many reads as it can. Not
+	 * logged per request: under an outage's load that would be most lines of the log;
+	 * {@code catalog_fallback_refused_total} counts them.
+	 */
+	@ExceptionHandler(TooManyFallbackReadsException.class)
+	ResponseEntity<ProblemDetail> tooManyFallbackReads(TooManyFallbackReadsException ex) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+				"The cache is unavailable and the database is serving as many reads as it can; retry shortly");
 		problem.setTitle("Service Unavailable");
 		return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
 	}
