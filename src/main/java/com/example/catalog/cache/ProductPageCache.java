@@ -177,10 +177,9 @@ public class ProductPageCache {
 		if (!this.guard.isAvailable()) {
 			return OptionalLong.empty();
 		}
-		// No generation yet, or Redis lost it (restart, eviction): start from the clock
-		// in
-		// microseconds, above any generation used before, so that no page cached under an
-		// earlier number can be found again.
+		// No generation yet, or Redis lost it (restart, eviction): start from the
+		// clock in microseconds, above any generation used before, so that no page
+		// cached under an earlier number can be found again.
 		long start = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
 		this.guard.call(() -> this.redis.opsForValue()
 			.setIfAbsent(key, Long.toString(start).getBytes(StandardCharsets.US_ASCII)));

@@ -54,10 +54,9 @@ interface ProductApi {
 
 	String ETAG_DESCRIPTION = "The product's version as a strong entity tag, e.g. \"3\"";
 
-	// springdoc reads an example as JSON where it can ("1" becomes the number 1): a
-	// string
-	// example is written as a JSON string. This one is the header value "0", quotes and
-	// all.
+	// springdoc reads an example as JSON where it can ("1" becomes the number 1):
+	// a string example is written as a JSON string. This one is the header value
+	// "0", quotes and all.
 	String ETAG_EXAMPLE = "\"\\\"0\\\"\"";
 
 	String ID_EXAMPLE = "\"1\"";

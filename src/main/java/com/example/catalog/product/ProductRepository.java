@@ -59,8 +59,7 @@ interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificati
 			}
 			if (query.contains() != null) {
 				// A contains search cannot use a B-tree index on either database; it
-				// scans
-				// the narrow name_lower column.
+				// scans the narrow name_lower column.
 				filters.add(builder.like(product.get("nameLower"), "%" + escapeLike(query.contains()) + "%", '\\'));
 			}
 			if (query.minPriceCents() != null) {

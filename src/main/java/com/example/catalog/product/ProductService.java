@@ -125,8 +125,7 @@ class ProductService {
 		Optional<Product> product;
 		try {
 			// The fill ends the lease (a remembered 404 ends one on an empty key); a
-			// failed
-			// read, or one the bulkhead refused, marks it failed.
+			// failed read, or one the bulkhead refused, marks it failed.
 			product = this.leases.readDatabase(claim, () -> this.fallback.read(() -> this.observations.query(id,
 					() -> this.readTransaction.execute((status) -> this.products.findById(id)))));
 		}

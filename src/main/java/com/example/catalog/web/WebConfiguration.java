@@ -61,9 +61,9 @@ class WebConfiguration implements WebMvcConfigurer {
 		registry.addInterceptor(new HandlerInterceptor() {
 			@Override
 			public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
-				// A batch read (GET /products?ids=...) spends the same budget per id it
-				// does
-				// not find, so it is refused like a single read once the budget is spent.
+				// A batch read (GET /products?ids=...) spends the same budget per id
+				// it does not find, so it is refused like a single read once the
+				// budget is spent.
 				if (READ_METHODS.contains(request.getMethod()) && request.getParameter("ids") != null) {
 					refuseMissingIdFlood(request);
 				}
