@@ -21,7 +21,6 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * What the service does with keys it did not write the way it writes them: planted by
@@ -169,7 +168,7 @@ class CacheHygieneTests {
 	 */
 	private long created(String name, String price, int stock) {
 		long id = TestProducts.create(this.http, name, price, stock);
-		await().atMost(Duration.ofSeconds(10)).until(() -> CacheAudits.everyChangeApplied(this.jdbc));
+		CacheAudits.awaitEveryChangeApplied(this.jdbc);
 		return id;
 	}
 

@@ -41,12 +41,21 @@ public final class CacheAudits {
 	 * lost before that would be put back by the feed (its job), not found by the auditor.
 	 */
 	public static void plant(JdbcTemplate database, StringRedisTemplate redis, Entry entry) {
-		await().atMost(Duration.ofSeconds(10))
-			.pollInterval(Duration.ofMillis(20))
-			.until(() -> everyChangeApplied(database));
+		awaitEveryChangeApplied(database);
 		redis.delete(entry.key());
 		redis.opsForHash().putAll(entry.key(), entry.fields());
 		redis.expire(entry.key(), Duration.ofMillis(entry.ttlMillis()));
+	}
+
+	/**
+	 * Waits until the change feed has applied every change in the table, so that what it
+	 * does about the service's own writes (a marker, a new generation of the list pages)
+	 * cannot land in the middle of what a test does next.
+	 */
+	public static void awaitEveryChangeApplied(JdbcTemplate database) {
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> everyChangeApplied(database));
 	}
 
 	/**
