@@ -85,11 +85,12 @@ interface ProductApi {
 					+ "changed) and X-Cache-Counts. Ids not found count against the client's budget of reads of "
 					+ "missing products, like a 404 of GET /products/{id} (429 once it is spent).")
 	@Parameter(name = "ids", in = ParameterIn.QUERY,
-			description = "A batch read: 1 to 100 product ids, separated by commas, plain decimals; duplicates are "
-					+ "answered once. Not to be combined with any other parameter.",
+			description = "A batch read: 1 to 100 product ids, separated by commas, plain decimals (for example "
+					+ "1,2,3); duplicates are answered once. Not to be combined with any other parameter.",
+			// No example: Swagger UI fills examples into "Try it out", and this one
+			// next to the list's others would make that request a 400.
 			schema = @Schema(type = "string", pattern = "^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$",
-					maxLength = 2000),
-			example = "\"1,2,3\"")
+					maxLength = 2000))
 	@Parameter(name = HttpHeaders.IF_NONE_MATCH, in = ParameterIn.HEADER,
 			description = "Batch reads (ids) only: the batch's ETag; 304 if none of its products changed",
 			schema = @Schema(type = "string", maxLength = MAX_HEADER), example = BATCH_ETAG_EXAMPLE)
