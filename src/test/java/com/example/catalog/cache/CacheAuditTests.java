@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,6 +38,8 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
+// One class at a time reads the captured output: two captures at once lose lines.
+@ResourceLock(Resources.SYSTEM_OUT)
 class CacheAuditTests {
 
 	@DynamicPropertySource
