@@ -1,10 +1,8 @@
 package com.example.catalog;
 
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +17,6 @@ import com.example.catalog.support.PackagedService;
 import com.example.catalog.support.TestRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The log formats of the packaged jar: readable text lines by default, and with
@@ -75,17 +72,8 @@ class LogFormatIT {
 				"CATALOG_CACHE_KEYPREFIX", "log-format-" + UUID.randomUUID() + ":product:"));
 		PackagedService service = PackagedService.start(environment, log);
 		try {
-			// A write before the first Redis command answered defers its invalidation,
-			// and the reads after it bypass the cache.
-			await().atMost(Duration.ofSeconds(60))
-				.pollInterval(Duration.ofMillis(200))
-				.until(() -> service.cacheHealth().equals("up"));
-			HttpResponse<String> created = service.send(HttpRequest.newBuilder(service.uri("/products"))
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers
-					.ofString("{\"name\":\"Logged\",\"price\":1.00,\"stock_quantity\":1}")));
-			assertThat(created.statusCode()).isEqualTo(201);
-			long id = this.json.readTree(created.body()).path("id").asLong();
+			service.awaitCacheUp();
+			long id = service.create("Logged");
 			for (int i = 0; i < 2; i++) {
 				assertThat(service.send(HttpRequest.newBuilder(service.uri("/products/" + id))).statusCode())
 					.isEqualTo(200);

@@ -1,7 +1,6 @@
 package com.example.catalog;
 
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,15 +49,8 @@ class TracingIT {
 			environment.put("OTEL_BSP_SCHEDULE_DELAY", "100");
 			PackagedService service = PackagedService.start(environment, log);
 			try {
-				await().atMost(Duration.ofSeconds(60))
-					.pollInterval(Duration.ofMillis(200))
-					.until(() -> service.cacheHealth().equals("up"));
-				HttpResponse<String> created = service.send(HttpRequest.newBuilder(service.uri("/products"))
-					.header("Content-Type", "application/json")
-					.POST(HttpRequest.BodyPublishers
-						.ofString("{\"name\":\"Traced\",\"price\":1.00,\"stock_quantity\":1}")));
-				assertThat(created.statusCode()).isEqualTo(201);
-				long id = this.json.readTree(created.body()).path("id").asLong();
+				service.awaitCacheUp();
+				long id = service.create("Traced");
 				// Ratio 0: none of these is recorded (at the default 0.1, about 3 would
 				// be).
 				for (int i = 0; i < 30; i++) {

@@ -13,6 +13,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 /**
  * The jar {@code ./mvnw verify} just built, run as a process of its own so that a test
  * can kill it with SIGKILL or read the log it writes.
@@ -24,6 +29,8 @@ public final class PackagedService implements AutoCloseable {
 	private static final int START_SECONDS = 300;
 
 	private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private final Process process;
 
@@ -93,6 +100,26 @@ public final class PackagedService implements AutoCloseable {
 	public String cacheHealth() throws IOException, InterruptedException {
 		String body = send(HttpRequest.newBuilder(uri("/health"))).body();
 		return body.contains("\"cache\":\"up\"") ? "up" : body.contains("\"cache\":\"down\"") ? "down" : body;
+	}
+
+	/**
+	 * Waits until the cache is up: a write before the first Redis command answered defers
+	 * its invalidation, and the reads after it bypass the cache.
+	 */
+	public void awaitCacheUp() {
+		await().atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(200))
+			.until(() -> cacheHealth().equals("up"));
+	}
+
+	/** Creates a product over HTTP (201 expected) and returns its id. */
+	public long create(String name) throws IOException, InterruptedException {
+		HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/products"))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"name\":\"%s\",\"price\":1.00,\"stock_quantity\":1}".formatted(name))));
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+		return json.readTree(created.body()).path("id").asLong();
 	}
 
 	public boolean isRunning() {
