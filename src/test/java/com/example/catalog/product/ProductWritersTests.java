@@ -68,13 +68,8 @@ class ProductWritersTests {
 	@Test
 	void aWriterOfAnotherProductDoesNotWait() throws Exception {
 		ProductWriters writers = new ProductWriters(Duration.ofSeconds(10));
-		CountDownLatch holding = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
-		Future<Object> slow = this.threads.submit(() -> writers.oneAtATime(1, () -> {
-			holding.countDown();
-			return await(release);
-		}));
-		assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+		Future<Object> slow = holdTheTurnOfProductOne(writers, release);
 
 		assertThat(writers.oneAtATime(2, () -> "written")).isEqualTo("written");
 		assertThat(writers.productsBeingWritten()).isEqualTo(1);
@@ -86,13 +81,8 @@ class ProductWritersTests {
 	@Test
 	void aWriterThatWaitsLongerThanTheTimeoutGivesUpAndWritesNothing() throws Exception {
 		ProductWriters writers = new ProductWriters(Duration.ofMillis(200));
-		CountDownLatch holding = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
-		Future<Object> slow = this.threads.submit(() -> writers.oneAtATime(1, () -> {
-			holding.countDown();
-			return await(release);
-		}));
-		assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+		Future<Object> slow = holdTheTurnOfProductOne(writers, release);
 		AtomicInteger written = new AtomicInteger();
 
 		long begin = System.nanoTime();
@@ -114,6 +104,21 @@ class ProductWritersTests {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	/**
+	 * Starts a writer of product 1 that keeps its turn until {@code release}, and returns
+	 * once it has it.
+	 */
+	private Future<Object> holdTheTurnOfProductOne(ProductWriters writers, CountDownLatch release)
+			throws InterruptedException {
+		CountDownLatch holding = new CountDownLatch(1);
+		Future<Object> slow = this.threads.submit(() -> writers.oneAtATime(1, () -> {
+			holding.countDown();
+			return await(release);
+		}));
+		assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+		return slow;
 	}
 
 }
