@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -28,8 +29,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.RedisConnection;
@@ -76,7 +76,7 @@ import static com.example.catalog.cache.ProductKeys.digits;
  * 0 a hit costs one read of a final field; otherwise one random draw.
  */
 @Component
-public class CacheAuditor {
+public class CacheAuditor implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(CacheAuditor.class);
 
@@ -135,6 +135,11 @@ public class CacheAuditor {
 		return thread;
 	});
 
+	private final AtomicBoolean scheduled = new AtomicBoolean();
+
+	/** Whether the checker may call Redis: between the lifecycle's start and stop. */
+	private volatile boolean running;
+
 	private final Counter consistent;
 
 	private final Counter stale;
@@ -173,11 +178,28 @@ public class CacheAuditor {
 		this.skippedUnavailable = skipped(meters, "unavailable");
 	}
 
-	@EventListener(ApplicationReadyEvent.class)
-	void start() {
-		if (this.enabled) {
+	@Override
+	public void start() {
+		this.running = true;
+		if (this.enabled && this.scheduled.compareAndSet(false, true)) {
 			this.checker.scheduleWithFixedDelay(this::checkDue, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
 		}
+	}
+
+	/** Checks wait, queued, until a start: a stopped context's Redis is stopped too. */
+	@Override
+	public void stop() {
+		this.running = false;
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return RedisGuard.BACKGROUND_PHASE;
 	}
 
 	/**
@@ -218,6 +240,9 @@ public class CacheAuditor {
 
 	/** On the checker thread: the checks whose Δ has passed, in batches. */
 	private void checkDue() {
+		if (!this.running) {
+			return;
+		}
 		try {
 			while (checkDueSamples()) {
 				// another full batch was due
@@ -471,7 +496,7 @@ public class CacheAuditor {
 	}
 
 	@PreDestroy
-	void stop() {
+	void close() {
 		this.checker.shutdownNow();
 	}
 

@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -26,8 +27,7 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.stereotype.Component;
@@ -45,7 +45,7 @@ import com.example.catalog.cache.Lookup.Outcome;
  * {@code CACHE_NEAR_TTL_SECONDS} regardless.
  */
 @Component
-class NearCache {
+class NearCache implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(NearCache.class);
 
@@ -87,6 +87,11 @@ class NearCache {
 	/** The tracking connection; touched by the channel thread only. */
 	private volatile StatefulRedisConnection<String, String> connection;
 
+	/** Whether the channel may call Redis: between the lifecycle's start and stop. */
+	private volatile boolean running;
+
+	private final AtomicBoolean heartbeatScheduled = new AtomicBoolean();
+
 	private volatile boolean warnedUnsupported;
 
 	NearCache(NearCacheProperties properties, CacheProperties cacheProperties, RedisGuard guard,
@@ -123,11 +128,40 @@ class NearCache {
 		return "catalog-near-cache:" + keyPrefix.replaceAll("[^A-Za-z0-9:_.-]", "_");
 	}
 
-	@EventListener(ApplicationReadyEvent.class)
-	void start() {
-		if (this.enabled) {
+	@Override
+	public void start() {
+		this.running = true;
+		if (this.enabled && this.heartbeatScheduled.compareAndSet(false, true)) {
 			this.channel.scheduleWithFixedDelay(this::check, 0, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
 		}
+		else {
+			checkSoon();
+		}
+	}
+
+	/**
+	 * Empties the near cache and closes its channel: Redis's connection factory stops
+	 * next, and nothing would be heard.
+	 */
+	@Override
+	public void stop() {
+		this.running = false;
+		synchronized (this.transitions) {
+			this.epoch.incrementAndGet();
+			this.listening = false;
+			this.entries.invalidateAll();
+		}
+		executeOnChannel(this::closeConnection);
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return RedisGuard.BACKGROUND_PHASE;
 	}
 
 	/** The product as last read from Redis, if it is here and may be used; else null. */
@@ -181,12 +215,16 @@ class NearCache {
 
 	private void checkSoon() {
 		if (this.enabled) {
-			try {
-				this.channel.execute(this::check);
-			}
-			catch (RejectedExecutionException shuttingDown) {
-				// nothing to check any more
-			}
+			executeOnChannel(this::check);
+		}
+	}
+
+	private void executeOnChannel(Runnable task) {
+		try {
+			this.channel.execute(task);
+		}
+		catch (RejectedExecutionException shuttingDown) {
+			// nothing to do any more
 		}
 	}
 
@@ -196,6 +234,9 @@ class NearCache {
 	 * on (an answer also proves the connection alive).
 	 */
 	private void check() {
+		if (!this.running) {
+			return;
+		}
 		try {
 			if (!this.guard.isAvailable()) {
 				lose("Redis unavailable");
@@ -329,6 +370,10 @@ class NearCache {
 	@PreDestroy
 	void close() {
 		this.channel.shutdownNow();
+		closeConnection();
+	}
+
+	private void closeConnection() {
 		StatefulRedisConnection<String, String> tracking = this.connection;
 		this.connection = null;
 		if (tracking != null) {

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
+import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
@@ -38,7 +39,7 @@ import static com.example.catalog.cache.ProductKeys.number;
  * ({@link #isPending}), and a background thread applies it again until it holds.
  */
 @Component
-public class ProductInvalidations {
+public class ProductInvalidations implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(ProductInvalidations.class);
 
@@ -79,6 +80,9 @@ public class ProductInvalidations {
 	});
 
 	private final AtomicBoolean applyScheduled = new AtomicBoolean();
+
+	/** Whether the applier may call Redis: between the lifecycle's start and stop. */
+	private volatile boolean running;
 
 	private final Counter failedInvalidations;
 
@@ -247,7 +251,7 @@ public class ProductInvalidations {
 	 * after a deferral, and when Redis answers again.
 	 */
 	private void applyPendingSoon() {
-		if (!this.pending.isEmpty() && this.applyScheduled.compareAndSet(false, true)) {
+		if (this.running && !this.pending.isEmpty() && this.applyScheduled.compareAndSet(false, true)) {
 			try {
 				this.applier.execute(this::applyPendingInBackground);
 			}
@@ -259,7 +263,7 @@ public class ProductInvalidations {
 
 	private void applyPendingInBackground() {
 		this.applyScheduled.set(false);
-		if (!applyPending() && this.applyScheduled.compareAndSet(false, true)) {
+		if (this.running && !applyPending() && this.applyScheduled.compareAndSet(false, true)) {
 			try {
 				this.applier.schedule(this::applyPendingInBackground, RETRY_MILLIS, TimeUnit.MILLISECONDS);
 			}
@@ -287,13 +291,20 @@ public class ProductInvalidations {
 		return true;
 	}
 
+	@Override
+	public void start() {
+		this.running = true;
+		applyPendingSoon();
+	}
+
 	/**
 	 * Tries once more to apply what is kept, then names what is lost with this process:
 	 * other instances may serve those products' old versions until their entries expire.
+	 * Runs before the connection factory stops, so that the last try can still succeed.
 	 */
-	@PreDestroy
-	void applyPendingBeforeShutdown() {
-		this.applier.shutdownNow();
+	@Override
+	public void stop() {
+		this.running = false;
 		if (this.pending.isEmpty() || applyPending()) {
 			return;
 		}
@@ -302,6 +313,21 @@ public class ProductInvalidations {
 				+ "acknowledged them); other instances may " + "serve these products' old versions for up to {}: {}{}",
 				lost.size(), this.keys.entryTtl(), lost.subList(0, Math.min(lost.size(), 100)),
 				(lost.size() > 100) ? " and " + (lost.size() - 100) + " more" : "");
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return RedisGuard.BACKGROUND_PHASE;
+	}
+
+	@PreDestroy
+	void close() {
+		this.applier.shutdownNow();
 	}
 
 	// The outcome and the id as fields of their own in structured (JSON) logs; the text

@@ -32,6 +32,14 @@ public class RedisGuard {
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisGuard.class);
 
+	/**
+	 * The lifecycle phase of the beans that call Redis from threads of their own: they
+	 * start after Spring Data Redis's connection factory (phase 0) and stop before it, so
+	 * that their last work at shutdown still reaches Redis, and a stopped context's
+	 * threads do not call a stopped factory.
+	 */
+	public static final int BACKGROUND_PHASE = 100;
+
 	private final CircuitBreaker breaker;
 
 	/**

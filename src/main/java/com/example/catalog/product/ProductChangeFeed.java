@@ -180,10 +180,13 @@ class ProductChangeFeed implements SmartLifecycle {
 		return this.running;
 	}
 
-	/** Before the web server starts (its phase is near {@code Integer.MAX_VALUE}). */
+	/**
+	 * After Redis's connection factory starts and before it stops; before the web server
+	 * starts (its phase is near {@code Integer.MAX_VALUE}).
+	 */
 	@Override
 	public int getPhase() {
-		return 0;
+		return RedisGuard.BACKGROUND_PHASE;
 	}
 
 	/** How long since the feed last had nothing left to apply, in milliseconds. */
@@ -225,7 +228,9 @@ class ProductChangeFeed implements SmartLifecycle {
 				// and the changes wait in the table.
 				return 0;
 			}
-			while (true) {
+			// Stops between batches when the lifecycle stops: the rest waits in the
+			// table.
+			while (this.running) {
 				Batch batch = this.postgres ? applyNextOnPostgres() : applyNextOnSqlite();
 				total += batch.changes();
 				if (!batch.held()) {
@@ -237,6 +242,7 @@ class ProductChangeFeed implements SmartLifecycle {
 					return total;
 				}
 			}
+			return total;
 		}
 		catch (RuntimeException failure) {
 			logger.debug("Change feed: reading the changes failed", failure);
