@@ -163,8 +163,11 @@ bench_start_app() {
 	shift 5
 	# The actuator has its own port (MANAGEMENT_PORT): a free one unless the caller set it.
 	local management_port="${MANAGEMENT_PORT:-$(bench_free_port)}"
+	# Redis hits are measured as such: the near cache (on by default where Redis supports it)
+	# only where a caller asks for it (CACHE_NEAR_ENABLED=true among the extra assignments).
 	env -u API_KEY API_PORT="$api_port" MANAGEMENT_PORT="$management_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
-		DATABASE_URL="jdbc:sqlite:$db" CACHE_TTL_SECONDS="${CACHE_TTL_SECONDS:-3600}" "$@" \
+		DATABASE_URL="jdbc:sqlite:$db" CACHE_TTL_SECONDS="${CACHE_TTL_SECONDS:-3600}" \
+		CACHE_NEAR_ENABLED="${CACHE_NEAR_ENABLED:-false}" "$@" \
 		java ${BENCH_JAVA_OPTS:-} -jar "$jar" >>"$logfile" 2>&1 &
 	APP_PID=$!
 	bench_track "$APP_PID"

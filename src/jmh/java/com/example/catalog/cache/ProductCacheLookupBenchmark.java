@@ -123,7 +123,7 @@ public class ProductCacheLookupBenchmark {
 		CacheProperties properties = new CacheProperties(Duration.ofHours(1), Duration.ofSeconds(30), 0.1,
 				"jmh-" + ProcessHandle.current().pid() + ":product:", Duration.ofSeconds(2));
 		RedisGuard guard = new RedisGuard(properties, this.factory, this.template);
-		NearCache nearCacheOff = new NearCache(new NearCacheProperties(false, 1, Duration.ofSeconds(1)), properties,
+		NearCache nearCacheOff = new NearCache(new NearCacheProperties(NearCacheProperties.Mode.OFF, 1, Duration.ofSeconds(1)), properties,
 				guard, this.factory, meters);
 		ProductKeys productKeys = new ProductKeys(properties);
 		// No tracing: what a hit costs without it.

@@ -58,6 +58,15 @@ class NearCache implements SmartLifecycle {
 
 	private final boolean enabled;
 
+	/**
+	 * {@code CACHE_NEAR_ENABLED=auto}: where Redis cannot support the near cache, it is
+	 * given up for good, said once at INFO; with {@code true}, a WARN, and tried again.
+	 */
+	private final boolean automatic;
+
+	/** Set once {@code auto} found that Redis cannot support the near cache. */
+	private volatile boolean givenUp;
+
 	private final String trackedPrefix;
 
 	private final String clientName;
@@ -96,7 +105,8 @@ class NearCache implements SmartLifecycle {
 
 	NearCache(NearCacheProperties properties, CacheProperties cacheProperties, RedisGuard guard,
 			LettuceConnectionFactory connectionFactory, MeterRegistry meters) {
-		this.enabled = properties.enabled();
+		this.enabled = properties.enabled() != NearCacheProperties.Mode.OFF;
+		this.automatic = properties.enabled() == NearCacheProperties.Mode.AUTO;
 		this.trackedPrefix = cacheProperties.keyPrefix() + ProductKeys.FORMAT;
 		this.clientName = clientName(cacheProperties.keyPrefix());
 		this.guard = guard;
@@ -234,7 +244,7 @@ class NearCache implements SmartLifecycle {
 	 * on (an answer also proves the connection alive).
 	 */
 	private void check() {
-		if (!this.running) {
+		if (!this.running || this.givenUp) {
 			return;
 		}
 		try {
@@ -254,10 +264,17 @@ class NearCache implements SmartLifecycle {
 			}
 			if (!this.listening) {
 				enableTracking(this.connection);
+				if (this.givenUp) {
+					closeConnection();
+				}
 			}
 		}
 		catch (RuntimeException ex) {
-			lose("invalidation channel failed: " + NestedExceptionUtils.getMostSpecificCause(ex).getMessage());
+			String cause = NestedExceptionUtils.getMostSpecificCause(ex).getMessage();
+			if (cause != null && cause.startsWith("NOPERM")) {
+				stayOff("Redis's user may not enable tracking (" + cause + ")");
+			}
+			lose("invalidation channel failed: " + cause);
 			// A connection whose peer vanished without closing it would never recover: a
 			// fresh one next time.
 			StatefulRedisConnection<String, String> failed = this.connection;
@@ -271,10 +288,7 @@ class NearCache implements SmartLifecycle {
 	private StatefulRedisConnection<String, String> open() {
 		AbstractRedisClient client = this.connectionFactory.getNativeClient();
 		if (!(client instanceof RedisClient redisClient)) {
-			if (!this.warnedUnsupported) {
-				this.warnedUnsupported = true;
-				logger.warn("The near cache stays off: it needs a standalone or Sentinel Redis, not a Cluster");
-			}
+			stayOff("it needs a standalone or Sentinel Redis, not a Cluster");
 			return null;
 		}
 		StatefulRedisConnection<String, String> opened = redisClient.connect(StringCodec.UTF8);
@@ -299,11 +313,8 @@ class NearCache implements SmartLifecycle {
 		long before = this.epoch.get();
 		tracking.sync().clientSetname(this.clientName);
 		if (!tracking.sync().clientInfo().contains(" resp=3")) {
-			if (!this.warnedUnsupported) {
-				this.warnedUnsupported = true;
-				logger.warn("The near cache stays off: Redis answers in RESP2, which delivers no invalidations "
-						+ "on the same connection (RESP3 needs Redis 6.2 or newer here)");
-			}
+			stayOff("Redis answers in RESP2, which delivers no invalidations on the same connection "
+					+ "(RESP3 needs Redis 6.2 or newer here)");
 			return;
 		}
 		// After a reconnect tracking is off; after an outage of the other commands it may
@@ -320,6 +331,23 @@ class NearCache implements SmartLifecycle {
 			this.listening = true;
 		}
 		logger.info("Near cache on: tracking changes of {}* in Redis", this.trackedPrefix);
+	}
+
+	/**
+	 * Redis cannot support the near cache: with {@code auto}, said once and not tried
+	 * again; with {@code true}, a warning, once, and tried again at each heartbeat.
+	 */
+	private void stayOff(String reason) {
+		if (this.automatic) {
+			if (!this.givenUp) {
+				this.givenUp = true;
+				logger.info("Near cache off (CACHE_NEAR_ENABLED=auto): {}", reason);
+			}
+		}
+		else if (!this.warnedUnsupported) {
+			this.warnedUnsupported = true;
+			logger.warn("The near cache stays off: {}", reason);
+		}
 	}
 
 	/**

@@ -29,6 +29,23 @@ class CachePropertiesTests {
 	}
 
 	@Test
+	void theNearCacheIsAutoByDefaultAndTakesTrueFalseAndAuto() {
+		this.context.run((started) -> assertThat(started.getBean(NearCacheProperties.class).enabled())
+			.isEqualTo(NearCacheProperties.Mode.AUTO));
+		this.context.withPropertyValues("catalog.cache.near.enabled=true")
+			.run((started) -> assertThat(started.getBean(NearCacheProperties.class).enabled())
+				.isEqualTo(NearCacheProperties.Mode.ON));
+		this.context.withPropertyValues("catalog.cache.near.enabled=false")
+			.run((started) -> assertThat(started.getBean(NearCacheProperties.class).enabled())
+				.isEqualTo(NearCacheProperties.Mode.OFF));
+		this.context.withPropertyValues("catalog.cache.near.enabled=AUTO")
+			.run((started) -> assertThat(started.getBean(NearCacheProperties.class).enabled())
+				.isEqualTo(NearCacheProperties.Mode.AUTO));
+		this.context.withPropertyValues("catalog.cache.near.enabled=sometimes")
+			.run((started) -> assertThat(started).getFailure().rootCause().hasMessageContaining("sometimes"));
+	}
+
+	@Test
 	void refusesNegativeOrZeroTtls() {
 		this.context.withPropertyValues("catalog.cache.ttl=-5s")
 			.run((started) -> assertThat(started).getFailure().rootCause().hasMessageContaining("catalog.cache.ttl"));
@@ -94,7 +111,8 @@ class CachePropertiesTests {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	@EnableConfigurationProperties({ CacheProperties.class, CacheAuditProperties.class, FillLeaseProperties.class })
+	@EnableConfigurationProperties({ CacheProperties.class, CacheAuditProperties.class, FillLeaseProperties.class,
+			NearCacheProperties.class })
 	static class Settings {
 
 	}

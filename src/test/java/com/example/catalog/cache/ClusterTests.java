@@ -1,5 +1,6 @@
 package com.example.catalog.cache;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -9,6 +10,9 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 
 import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
@@ -16,7 +20,11 @@ import com.example.catalog.support.RedisTopology;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -25,6 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The service on a Redis Cluster of three masters started by the test: every script
@@ -33,6 +42,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * master.
  */
 @IntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
+// One class at a time reads the captured output: two captures at once lose lines.
+@ResourceLock(Resources.SYSTEM_OUT)
 class ClusterTests {
 
 	private static final RedisTopology topology = RedisTopology.cluster();
@@ -41,6 +53,8 @@ class ClusterTests {
 	static void environment(DynamicPropertyRegistry registry) {
 		topology.register(registry);
 		TestEnvironment.relaxRedisTimeouts(registry);
+		// The default: on a Cluster, the near cache stays off, said once.
+		registry.add("catalog.cache.near.enabled", () -> "auto");
 	}
 
 	@Autowired
@@ -55,12 +69,32 @@ class ClusterTests {
 	@Autowired
 	private JdbcTemplate jdbc;
 
+	@Autowired
+	private MeterRegistry meters;
+
 	@LocalManagementPort
 	private int managementPort;
 
 	@AfterAll
 	static void stopTopology() {
 		topology.close();
+	}
+
+	@Test
+	void theNearCacheStaysOffSaidOnceAtInfoAndReadsAreRedisHits(CapturedOutput output) {
+		long id = TestProducts.create(this.http, "Not near", "8.00", 1);
+		TestProducts.read(this.http, id);
+		TestProducts.awaitCacheHit(this.http, id);
+		TestProducts.read(this.http, id);
+		assertThat(this.meters.get("catalog.cache.lookups").tag("outcome", "near_hit").counter().count())
+			.as("near hits")
+			.isZero();
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> output.getAll()
+				.contains(
+						"Near cache off (CACHE_NEAR_ENABLED=auto): it needs a standalone or Sentinel Redis, not a Cluster"));
+		assertThat(output.getAll()).containsOnlyOnce("it needs a standalone or Sentinel Redis, not a Cluster")
+			.doesNotContain("The near cache stays off");
 	}
 
 	@Test

@@ -55,7 +55,7 @@ import static org.mockito.Mockito.doAnswer;
  * whenever it can no longer hear about A's writes.
  */
 @IntegrationTest
-@TestPropertySource(properties = "catalog.cache.near.enabled=true")
+@TestPropertySource(properties = "catalog.cache.near.enabled=auto")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NearCacheTests {
 
@@ -70,6 +70,9 @@ class NearCacheTests {
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry, "127.0.0.1", proxy.port());
+		// Every hit of B is audited against the database (see the Redis restart).
+		registry.add("catalog.cache.audit.sample", () -> "1.0");
+		registry.add("catalog.cache.audit.max-per-second", () -> "100000");
 	}
 
 	@Autowired
@@ -80,6 +83,9 @@ class NearCacheTests {
 
 	@Autowired
 	private CacheProperties cacheProperties;
+
+	@Autowired
+	private CacheAuditor auditor;
 
 	/** Real behaviour; a test may hold a lookup between its Redis read and its fill. */
 	@MockitoSpyBean
@@ -95,7 +101,7 @@ class NearCacheTests {
 	void startSecondInstance(@Autowired Environment environment) {
 		this.writer = SecondInstance.sharing(environment, "spring.data.redis.host=" + redis.host(),
 				"spring.data.redis.port=" + redis.port(), "spring.data.redis.timeout=2s",
-				"spring.data.redis.connect-timeout=2s", "catalog.cache.near.enabled=true");
+				"spring.data.redis.connect-timeout=2s", "catalog.cache.near.enabled=auto");
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(
 				new RedisStandaloneConfiguration(redis.host(), redis.port()));
 		factory.afterPropertiesSet();
@@ -287,6 +293,7 @@ class NearCacheTests {
 	@Test
 	void aRedisRestartEmptiesTheNearCacheAndTrackingResumes() {
 		assumeThat(redis.restartable()).as("redis-server child (a container's port changes)").isTrue();
+		CacheAuditor.Counts before = this.auditor.counts();
 		long id = TestProducts.create(this.writer.http(), "Barometer", "70.00", 1);
 		awaitNearHit(id);
 		redis.restart();
@@ -297,6 +304,13 @@ class NearCacheTests {
 		awaitNearHit(id);
 		TestProducts.update(this.writer.http(), id, "{\"price\": 72.00}");
 		awaitVersionOnB(id, 2, INVALIDATION_BOUND);
+
+		// The auditor, which checks B's hits (near ones too) against the database, found
+		// none stale across the restart.
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.auditor.checksUnderWay() == 0);
+		CacheAuditor.Counts after = this.auditor.counts();
+		assertThat(after.stale()).as("hits the auditor found stale").isEqualTo(before.stale());
+		assertThat(after.consistent()).as("hits audited").isGreaterThan(before.consistent());
 	}
 
 	/**

@@ -13,6 +13,8 @@ import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisTopology;
 import com.example.catalog.support.TestProducts;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -38,6 +40,8 @@ class SentinelFailoverTests {
 		topology.register(registry);
 		registry.add("catalog.cache.audit.sample", () -> "1.0");
 		registry.add("catalog.cache.audit.max-per-second", () -> "100000");
+		// The default, on a Sentinel: the near cache on, its hits audited too.
+		registry.add("catalog.cache.near.enabled", () -> "auto");
 	}
 
 	/** Every hit is audited: the fail-over must not make the auditor count one stale. */
@@ -46,6 +50,9 @@ class SentinelFailoverTests {
 
 	@Autowired
 	private RestTestClient http;
+
+	@Autowired
+	private MeterRegistry meters;
 
 	@LocalServerPort
 	private int port;
@@ -83,6 +90,9 @@ class SentinelFailoverTests {
 		System.out.printf("SENTINEL AUDIT: %s%n", this.auditor.counts());
 		assertThat(this.auditor.counts().stale()).as("hits the auditor found stale").isZero();
 		assertThat(this.auditor.counts().consistent()).as("hits audited").isPositive();
+		assertThat(this.meters.get("catalog.cache.lookups").tag("outcome", "near_hit").counter().count())
+			.as("near hits")
+			.isPositive();
 	}
 
 }

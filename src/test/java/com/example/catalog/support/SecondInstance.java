@@ -21,7 +21,8 @@ public final class SecondInstance implements AutoCloseable {
 
 	private static final List<String> SHARED = List.of("spring.datasource.url", "spring.data.redis.host",
 			"spring.data.redis.port", "spring.data.redis.timeout", "spring.data.redis.connect-timeout",
-			"catalog.cache.key-prefix", "catalog.cache.ttl", "spring.flyway.default-schema");
+			"catalog.cache.key-prefix", "catalog.cache.ttl", "catalog.cache.near.enabled",
+			"spring.flyway.default-schema");
 
 	private final ConfigurableApplicationContext context;
 
