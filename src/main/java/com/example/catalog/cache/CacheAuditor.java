@@ -190,6 +190,7 @@ public class CacheAuditor implements SmartLifecycle {
 	@Override
 	public void stop() {
 		this.running = false;
+		RedisGuard.awaitCurrentTask(this.checker);
 	}
 
 	@Override

@@ -162,6 +162,7 @@ class NearCache implements SmartLifecycle {
 			this.entries.invalidateAll();
 		}
 		executeOnChannel(this::closeConnection);
+		RedisGuard.awaitCurrentTask(this.channel);
 	}
 
 	@Override

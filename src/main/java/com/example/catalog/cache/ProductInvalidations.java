@@ -305,6 +305,7 @@ public class ProductInvalidations implements SmartLifecycle {
 	@Override
 	public void stop() {
 		this.running = false;
+		RedisGuard.awaitCurrentTask(this.applier);
 		if (this.pending.isEmpty() || applyPending()) {
 			return;
 		}

@@ -3,7 +3,13 @@ package com.example.catalog.cache;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -39,6 +45,9 @@ public class RedisGuard {
 	 * threads do not call a stopped factory.
 	 */
 	public static final int BACKGROUND_PHASE = 100;
+
+	/** The longest a stopping background bean waits for its thread's current task. */
+	static final long BACKGROUND_STOP_MILLIS = 3000;
 
 	private final CircuitBreaker breaker;
 
@@ -200,6 +209,41 @@ public class RedisGuard {
 
 	CircuitBreaker.State breakerState() {
 		return this.breaker.getState();
+	}
+
+	/**
+	 * Waits until the task that a single-threaded executor runs now has ended (a task
+	 * queued behind it has run), at most {@link #BACKGROUND_STOP_MILLIS} and even if the
+	 * caller is interrupted, then keeps the caller's interrupt: a background bean's
+	 * {@code stop()} returns only when its thread no longer calls Redis.
+	 */
+	static void awaitCurrentTask(ExecutorService executor) {
+		Future<?> behind;
+		try {
+			behind = executor.submit(() -> {
+			});
+		}
+		catch (RejectedExecutionException shutDown) {
+			return;
+		}
+		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BACKGROUND_STOP_MILLIS);
+		boolean interrupted = false;
+		long left;
+		while ((left = deadline - System.nanoTime()) > 0) {
+			try {
+				behind.get(left, TimeUnit.NANOSECONDS);
+				break;
+			}
+			catch (InterruptedException ex) {
+				interrupted = true;
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				break;
+			}
+		}
+		if (interrupted) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 }

@@ -166,12 +166,29 @@ class ProductChangeFeed implements SmartLifecycle {
 		Thread following = this.thread;
 		if (following != null) {
 			following.interrupt();
+			awaitEnd(following, NOTIFICATION_WAIT_MILLIS + 1000);
+		}
+	}
+
+	/**
+	 * Waits for the thread even if the caller is interrupted (a caller's interrupt made
+	 * {@code join} return at once, and Redis's connection factory stopped under a feed
+	 * still applying a batch), then keeps the caller's interrupt.
+	 */
+	private static void awaitEnd(Thread thread, long millis) {
+		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+		boolean interrupted = false;
+		long left;
+		while (thread.isAlive() && (left = deadline - System.nanoTime()) > 0) {
 			try {
-				following.join(NOTIFICATION_WAIT_MILLIS + 1000);
+				thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
 			}
 			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
+				interrupted = true;
 			}
+		}
+		if (interrupted) {
+			Thread.currentThread().interrupt();
 		}
 	}
 
@@ -187,6 +204,15 @@ class ProductChangeFeed implements SmartLifecycle {
 	@Override
 	public int getPhase() {
 		return RedisGuard.BACKGROUND_PHASE;
+	}
+
+	/**
+	 * Whether the feed's thread is alive: from {@link #start} until {@link #stop}
+	 * returns.
+	 */
+	boolean isFollowing() {
+		Thread following = this.thread;
+		return following != null && following.isAlive();
 	}
 
 	/** How long since the feed last had nothing left to apply, in milliseconds. */
@@ -362,6 +388,10 @@ class ProductChangeFeed implements SmartLifecycle {
 			.collect(Collectors.toMap(Row::id, Function.identity()));
 		boolean held = true;
 		for (long id : ids) {
+			if (!this.running) {
+				// Stopping: the batch is applied again from the table's cursor.
+				return false;
+			}
 			this.loads.forget(id);
 			Row row = rows.get(id);
 			held &= (row != null) ? this.invalidations.reconcile(id, row.version())

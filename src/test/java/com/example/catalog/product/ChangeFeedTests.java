@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -173,25 +174,7 @@ abstract class ChangeFeedTests {
 		long id = cachedProduct();
 		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
 		long generationBefore = generation();
-		try (Connection connection = connect()) {
-			connection.setAutoCommit(false);
-			try (PreparedStatement insert = connection.prepareStatement(
-					"INSERT INTO products (name, name_lower, description, price_cents, stock_quantity, created_at, "
-							+ "updated_at, version) SELECT 'Imported', 'imported', NULL, 100, 1, created_at, "
-							+ "updated_at, 0 FROM products WHERE id = ?")) {
-				insert.setLong(1, id);
-				for (int i = 0; i < 2500; i++) {
-					insert.addBatch();
-				}
-				insert.executeBatch();
-			}
-			try (PreparedStatement update = connection
-				.prepareStatement("UPDATE products SET price_cents = 271 WHERE id = ?")) {
-				update.setLong(1, id);
-				update.executeUpdate();
-			}
-			connection.commit();
-		}
+		importCopiesOf(id, 2500, "UPDATE products SET price_cents = 271 WHERE id = ?");
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
 				.hasToString("2.71"));
@@ -199,6 +182,36 @@ abstract class ChangeFeedTests {
 		// 2,501 changes in batches of 1,000: one new generation of the list pages per
 		// batch, not per change.
 		assertThat(generation() - generationBefore).isBetween(1L, 4L);
+	}
+
+	/**
+	 * Stopping is the shutdown of an instance, or a paused test context: Redis's
+	 * connection factory stops right after, so the feed must be done by then, even when
+	 * the thread that stops it was interrupted (a test's worker thread may be).
+	 */
+	@Test
+	void aFeedStoppedFromAnInterruptedThreadAppliesNothingAfterStopReturns() throws SQLException {
+		long id = cachedProduct();
+		await().atMost(WITHIN).until(() -> this.feed.lag() < 1000);
+		Counter applied = this.meters.get("catalog.feed.changes").counter();
+		double before = applied.count();
+		importCopiesOf(id, 8000);
+		// Stopped in the middle of the batches: the first is applied, others follow.
+		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> applied.count() > before);
+		Thread.currentThread().interrupt();
+		try {
+			this.feed.stop();
+			assertThat(this.feed.isFollowing()).as("the feed's thread alive after stop() returned").isFalse();
+			assertThat(Thread.interrupted()).as("the caller's interrupt kept").isTrue();
+			double stoppedAt = applied.count();
+			sleep(1000);
+			assertThat(applied.count()).as("changes applied after stop() returned").isEqualTo(stoppedAt);
+		}
+		finally {
+			Thread.interrupted();
+			this.feed.start();
+		}
+		await().atMost(Duration.ofSeconds(20)).until(() -> this.feed.lag() < 1000);
 	}
 
 	@Test
@@ -323,6 +336,42 @@ abstract class ChangeFeedTests {
 				var rows = count.executeQuery()) {
 			rows.next();
 			return rows.getLong(1);
+		}
+	}
+
+	/**
+	 * Inserts copies of the product from outside the service in one transaction, then
+	 * runs the statements (with the product's id) in it.
+	 */
+	private void importCopiesOf(long id, int copies, String... statements) throws SQLException {
+		try (Connection connection = connect()) {
+			connection.setAutoCommit(false);
+			try (PreparedStatement insert = connection.prepareStatement(
+					"INSERT INTO products (name, name_lower, description, price_cents, stock_quantity, created_at, "
+							+ "updated_at, version) SELECT 'Imported', 'imported', NULL, 100, 1, created_at, "
+							+ "updated_at, 0 FROM products WHERE id = ?")) {
+				insert.setLong(1, id);
+				for (int i = 0; i < copies; i++) {
+					insert.addBatch();
+				}
+				insert.executeBatch();
+			}
+			for (String statement : statements) {
+				try (PreparedStatement update = connection.prepareStatement(statement)) {
+					update.setLong(1, id);
+					update.executeUpdate();
+				}
+			}
+			connection.commit();
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
 	}
 
