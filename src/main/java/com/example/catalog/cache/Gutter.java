@@ -45,10 +45,7 @@ public class Gutter {
 			.maximumSize(properties.maxEntries())
 			.expireAfterWrite(properties.ttl())
 			.build();
-		this.hits = Counter.builder("catalog.cache.lookups")
-			.description("Product cache lookups by outcome")
-			.tag("outcome", "gutter_hit")
-			.register(meters);
+		this.hits = Lookup.counter(meters, "gutter_hit");
 		Gauge.builder("catalog.cache.gutter.size", this.entries::estimatedSize)
 			.description("Products held in the gutter, the copies served while Redis is unavailable")
 			.register(meters);

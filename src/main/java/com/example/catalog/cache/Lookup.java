@@ -2,6 +2,9 @@ package com.example.catalog.cache;
 
 import java.util.List;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 /**
  * The answer of a product lookup: the outcome, the version Redis holds and the cached
  * JSON on a hit.
@@ -41,6 +44,18 @@ public record Lookup(Outcome outcome, long version, byte[] json) {
 		}
 		// Nothing, or a provisional marker: its version may never be committed.
 		return MISSED;
+	}
+
+	/**
+	 * The {@code catalog.cache.lookups} counter of one outcome ({@code hit},
+	 * {@code near_hit}, {@code gutter_hit}...): single and batch reads count in the same
+	 * counters.
+	 */
+	static Counter counter(MeterRegistry meters, String outcome) {
+		return Counter.builder("catalog.cache.lookups")
+			.description("Product cache lookups by outcome")
+			.tag("outcome", outcome)
+			.register(meters);
 	}
 
 	/** What Redis said about a product (or a list page). */

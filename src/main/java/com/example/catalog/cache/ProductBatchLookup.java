@@ -91,10 +91,10 @@ public class ProductBatchLookup {
 		this.wait = timeout.multipliedBy(2);
 		// The same meters as the single lookup's: a product read is counted alike either
 		// way.
-		this.hits = lookups(meters, "hit");
-		this.nearHits = lookups(meters, "near_hit");
-		this.misses = lookups(meters, "miss");
-		this.bypasses = lookups(meters, "bypass");
+		this.hits = Lookup.counter(meters, "hit");
+		this.nearHits = Lookup.counter(meters, "near_hit");
+		this.misses = Lookup.counter(meters, "miss");
+		this.bypasses = Lookup.counter(meters, "bypass");
 	}
 
 	/**
@@ -245,13 +245,6 @@ public class ProductBatchLookup {
 
 	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
 		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
-	}
-
-	private static Counter lookups(MeterRegistry meters, String outcome) {
-		return Counter.builder("catalog.cache.lookups")
-			.description("Product cache lookups by outcome")
-			.tag("outcome", outcome)
-			.register(meters);
 	}
 
 }

@@ -110,11 +110,11 @@ public class ProductCache {
 		this.auditor = auditor;
 		this.gutter = gutter;
 		this.observations = observations;
-		this.hits = lookups(meters, "hit");
-		this.nearHits = lookups(meters, "near_hit");
-		this.negativeHits = lookups(meters, "negative_hit");
-		this.misses = lookups(meters, "miss");
-		this.bypasses = lookups(meters, "bypass");
+		this.hits = Lookup.counter(meters, "hit");
+		this.nearHits = Lookup.counter(meters, "near_hit");
+		this.negativeHits = Lookup.counter(meters, "negative_hit");
+		this.misses = Lookup.counter(meters, "miss");
+		this.bypasses = Lookup.counter(meters, "bypass");
 		this.staleSetsRefused = Counter.builder("catalog.cache.stale_sets_refused")
 			.description("Cache fills refused because a newer version had been committed")
 			.register(meters);
@@ -308,13 +308,6 @@ public class ProductCache {
 	// format shows the message only.
 	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
 		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
-	}
-
-	private static Counter lookups(MeterRegistry meters, String outcome) {
-		return Counter.builder("catalog.cache.lookups")
-			.description("Product cache lookups by outcome")
-			.tag("outcome", outcome)
-			.register(meters);
 	}
 
 }
