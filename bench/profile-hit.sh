@@ -13,6 +13,7 @@
 #
 # Usage: bench/profile-hit.sh [LABEL]
 # Env:   N=2000 THREADS=2 CONNS=64 WARM_S=30 PROFILE_S=20 TOP=25 OUT=bench/results/profile-hit.txt
+#        WRK_SCRIPT=get-random.lua (mix.lua profiles the 95/5 mix instead of hits)
 #        BENCH_JAVA (a java binary, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #        APP_JAR (profile this jar instead of building the checkout)
 #        APP_ENV="VIRTUAL_THREADS=true ..." (extra environment of the service)
@@ -56,7 +57,7 @@ bench_fill_cache "$API_PORT" "$N"
 
 run_wrk() {
 	local name="$1" secs="$2"
-	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/get-random.lua" "$BASE" \
+	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH_DIR/wrk/${WRK_SCRIPT:-get-random.lua}" "$BASE" \
 		-- 1 "$N" "$name" >"$T/wrk-$name.txt" 2>&1 || true
 	grep -q '^RESULT ' "$T/wrk-$name.txt" || { cat "$T/wrk-$name.txt" >&2; die "wrk ($name) printed no RESULT line"; }
 	log "$name: $(grep '^RESULT ' "$T/wrk-$name.txt" | cut -d' ' -f3-8)"
