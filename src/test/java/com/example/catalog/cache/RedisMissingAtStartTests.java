@@ -88,11 +88,14 @@ class RedisMissingAtStartTests {
 	}
 
 	/**
-	 * The log records, each with the lines that follow it, but for what other test
-	 * contexts may log meanwhile: Netty's event loop refusing a task as one shuts down.
+	 * This context's log records (each with the lines that follow it), from its start-up
+	 * on: before it, Spring may close an older test context, whose last try at its kept
+	 * invalidations finds that context's Redis gone. Netty's event loop refusing a task
+	 * as another context shuts down is left out too.
 	 */
 	private static List<String> logRecords(String output) {
-		return Arrays.stream(output.split("(?m)^(?=\\d{4}-\\d{2}-\\d{2}T)"))
+		int start = output.indexOf("Starting " + RedisMissingAtStartTests.class.getSimpleName());
+		return Arrays.stream(output.substring(Math.max(start, 0)).split("(?m)^(?=\\d{4}-\\d{2}-\\d{2}T)"))
 			.filter((record) -> !record.contains(OTHER_CONTEXT_SHUTDOWN))
 			.toList();
 	}
