@@ -30,7 +30,9 @@
 #        BENCH_JAR=our jar (default: the checkout's, built when missing or stale)
 #        TEXTBOOK_JAR=the textbook's jar (default: bench/textbook/target, built offline when
 #        missing or stale), BENCH_JAVA_OPTS= (both JVMs), FREE_FILE=, FREE_UNTIL=,
-#        BENCH_QUIET_WAIT=60, BENCH_START_WAIT=90, BENCH_KEEP=0
+#        BENCH_QUIET_WAIT=60, BENCH_START_WAIT=90, BENCH_KEEP=0,
+#        OURS_ENV="NAME=VALUE ..." (our service's environment besides bench_start_app's, e.g.
+#        CACHE_LOG_LEVEL=WARN: a variant of ours against the same textbook)
 # Exit:  0, 1 when a measured request failed (non-2xx, socket error), 2 on a set-up failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -97,7 +99,8 @@ status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }
 
 # ------------------------------------------------------------------------------ set-up
 bench_start_redis "$REDIS_PORT"
-bench_start_app "$JAR" "$PORT_S" "$REDIS_PORT" "$DB_S" "$T/app-ours.log" MANAGEMENT_PORT="$MGMT_S"
+# shellcheck disable=SC2086 # OURS_ENV is a list of assignments
+bench_start_app "$JAR" "$PORT_S" "$REDIS_PORT" "$DB_S" "$T/app-ours.log" MANAGEMENT_PORT="$MGMT_S" ${OURS_ENV:-}
 log "seeding $N products into ours"
 bench_seed "$PORT_S" "$N" "$T/ids.txt"
 [ "$(head -n 1 "$T/ids.txt")" = 1 ] && [ "$(tail -n 1 "$T/ids.txt")" = "$N" ] || die "ours: the seeded ids are not 1..$N"
@@ -205,7 +208,7 @@ round_rps() { bench_wrk_field "$T/wrk-$1-$2.txt" rps | cut -d. -f1; }
 mkdir -p "$(dirname "$OUT")"
 {
 	echo "bench/textbook.sh  $(date -u +%Y-%m-%d) $MEASURE_START-$MEASURE_END UTC  commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds (a b t, then t b a, alternating)  warm-up $WARM_PASSES x ${WARM_S}s"
-	echo "ours: $(basename "$JAR") (near cache off); textbook: $(basename "$TB_JAR"); machine: $(nproc) cores; $(java -version 2>&1 | head -n 1); JVM flags: ${BENCH_JAVA_OPTS:-none}; log levels: Boot's default (INFO) in both (ours logs a line per hit at INFO, the textbook none)"
+	echo "ours: $(basename "$JAR") (near cache off${OURS_ENV:+; $OURS_ENV}); textbook: $(basename "$TB_JAR"); machine: $(nproc) cores; $(java -version 2>&1 | head -n 1); JVM flags: ${BENCH_JAVA_OPTS:-none}; log levels: Boot's default (INFO) in both${OURS_ENV:+, but for what OURS_ENV sets} (at INFO ours logs a line per hit, the textbook none)"
 	echo "HIT%: ours' answers with X-Cache: HIT (the textbook sends no such header; its hits were checked before the warm-up)"
 	printf '%-40s %9s %8s %8s %7s %6s %20s\n' phase "req/s" "p50 ms" "p99 ms" non-2xx "HIT%" "req/s per round"
 	for p in a b t; do
