@@ -84,17 +84,26 @@ bench_need_service() {
 # anything under src/ or pom.xml. BENCH_JAR=path uses that jar instead (e.g. a copy of the
 # jar before a change, to compare both in one sitting).
 bench_jar() {
-	local jar
 	if [ -n "${BENCH_JAR:-}" ]; then
 		[ -f "$BENCH_JAR" ] || die "BENCH_JAR=$BENCH_JAR: no such file"
 		printf '%s\n' "$BENCH_JAR"
 		return 0
 	fi
-	jar="$(ls -t "$REPO_DIR"/target/product-catalog-*.jar 2>/dev/null | grep -v -- '-plain\.jar$' | head -n 1 || true)"
-	if [ -z "$jar" ] || [ -n "$(find "$REPO_DIR/src" "$REPO_DIR/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
-		log "building the jar: ./mvnw -q -B -DskipTests package"
-		(cd "$REPO_DIR" && chmod +x mvnw && ./mvnw -q -B -DskipTests package >&2) || die "the build failed"
-		jar="$(ls -t "$REPO_DIR"/target/product-catalog-*.jar | grep -v -- '-plain\.jar$' | head -n 1)"
+	bench_build_jar "$REPO_DIR" product-catalog
+}
+
+# bench_build_jar DIR PREFIX [MAVEN ARGS...]: prints the path of the Maven project DIR's
+# target/PREFIX-*.jar, building it with the repository's wrapper first when it is missing or
+# older than anything under DIR/src or DIR/pom.xml (bench/textbook is such a project too).
+bench_build_jar() {
+	local dir="$1" prefix="$2" jar
+	shift 2
+	jar="$(ls -t "$dir"/target/"$prefix"-*.jar 2>/dev/null | grep -v -- '-plain\.jar$' | head -n 1 || true)"
+	if [ -z "$jar" ] || [ -n "$(find "$dir/src" "$dir/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+		log "building $prefix: ./mvnw -q -B -f $dir/pom.xml $* -DskipTests package"
+		(cd "$REPO_DIR" && chmod +x mvnw && ./mvnw -q -B -f "$dir/pom.xml" "$@" -DskipTests package >&2) \
+			|| die "the build of $prefix failed"
+		jar="$(ls -t "$dir"/target/"$prefix"-*.jar | grep -v -- '-plain\.jar$' | head -n 1)"
 	fi
 	printf '%s\n' "$jar"
 }

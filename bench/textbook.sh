@@ -67,19 +67,12 @@ bench_need java openjdk-17-jdk-headless
 
 # The textbook's jar, built offline (-o) when missing or older than its sources.
 textbook_jar() {
-	local jar
 	if [ -n "${TEXTBOOK_JAR:-}" ]; then
 		[ -f "$TEXTBOOK_JAR" ] || die "TEXTBOOK_JAR=$TEXTBOOK_JAR: no such file"
 		printf '%s\n' "$TEXTBOOK_JAR"
 		return 0
 	fi
-	jar="$TEXTBOOK_DIR/target/textbook-catalog-0.1.0-SNAPSHOT.jar"
-	if [ ! -f "$jar" ] || [ -n "$(find "$TEXTBOOK_DIR/src" "$TEXTBOOK_DIR/pom.xml" -newer "$jar" -print -quit)" ]; then
-		log "building the textbook's jar: ./mvnw -o -q -B -f bench/textbook/pom.xml -DskipTests package"
-		(cd "$REPO_DIR" && chmod +x mvnw && ./mvnw -o -q -B -f "$TEXTBOOK_DIR/pom.xml" -DskipTests package >&2) \
-			|| die "the textbook's build failed"
-	fi
-	printf '%s\n' "$jar"
+	bench_build_jar "$TEXTBOOK_DIR" textbook-catalog -o
 }
 
 JAR="$(bench_jar)"
