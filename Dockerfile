@@ -93,20 +93,17 @@ RUN DATABASE_URL=jdbc:sqlite:/tmp/aot-training/catalog.db REDIS_HOST=127.0.0.1 R
 ENV API_PORT=8080 \
     DATABASE_URL=jdbc:sqlite:/app/data/catalog.db
 
-# OCI labels: where the image comes from and what it is. docker/build-args.sh passes them
-# from git and the pom (`docker build $(docker/build-args.sh) .`); without it they say
-# "unknown". Declared after the training run: `created` changes with every build and would
-# otherwise make it run again.
-ARG IMAGE_SOURCE=unknown
-ARG IMAGE_VERSION=unknown
-ARG IMAGE_REVISION=unknown
-ARG IMAGE_CREATED=unknown
+# OCI labels: where the image comes from and what it is. docker/build-args.sh sets source,
+# version, revision and created from git and the pom, as labels of the build command
+# (`docker build $(docker/build-args.sh) .`), which replace these; without it they say
+# "unknown". Not build arguments here: podman's layer cache reuses a LABEL instruction
+# whatever their values.
 LABEL org.opencontainers.image.title="product-catalog" \
       org.opencontainers.image.description="REST service for a product catalog, cached in Redis; SBOM at /app/sbom/application.cdx.json, OS packages at /app/sbom/os-packages.txt" \
-      org.opencontainers.image.source="${IMAGE_SOURCE}" \
-      org.opencontainers.image.version="${IMAGE_VERSION}" \
-      org.opencontainers.image.revision="${IMAGE_REVISION}" \
-      org.opencontainers.image.created="${IMAGE_CREATED}"
+      org.opencontainers.image.source="unknown" \
+      org.opencontainers.image.version="unknown" \
+      org.opencontainers.image.revision="unknown" \
+      org.opencontainers.image.created="unknown"
 
 # Declared after the chown so a fresh named volume is initialised owned by app.
 VOLUME ["/app/data"]

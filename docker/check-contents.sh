@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the image says it contains, checked in a built image (called by docker/check.sh):
 #   - the OCI labels org.opencontainers.image.{source,version,revision,created} carry the
-#     build arguments docker/build-args.sh gave the build ("unknown" for one it left out),
+#     values docker/build-args.sh gave the build ("unknown" for one it left out),
 #     the version is the pom's, the revision git's HEAD, `created` a recent RFC 3339 time;
 #   - /app/sbom/application.cdx.json is a CycloneDX SBOM of product-catalog at that version
 #     that lists every jar of /app/lib, and no test dependency;
@@ -30,18 +30,17 @@ in_image() {
 }
 
 # --- OCI labels ------------------------------------------------------------------------
-passed() { # the value build-args.sh passed for $1, or the Dockerfile's default
+passed() { # the value build-args.sh passed for label $1, or the Dockerfile's default
   local value
-  value="$(tr ' ' '\n' <<<"$build_args" | sed -n "s/^$1=//p")"
+  value="$(tr ' ' '\n' <<<"$build_args" | sed -n "s/^org\.opencontainers\.image\.$1=//p")"
   echo "${value:-unknown}"
 }
 label() {
   podman image inspect -f "{{ index .Config.Labels \"org.opencontainers.image.$1\" }}" "$image"
 }
 for name in source version revision created; do
-  arg="IMAGE_$(tr '[:lower:]' '[:upper:]' <<<"$name")"
-  [ "$(label "$name")" = "$(passed "$arg")" ] \
-    || fail "label org.opencontainers.image.$name is '$(label "$name")', not '$(passed "$arg")'"
+  [ "$(label "$name")" = "$(passed "$name")" ] \
+    || fail "label org.opencontainers.image.$name is '$(label "$name")', not '$(passed "$name")'"
 done
 pom_version="$(awk '/<\/parent>/ {p = 1; next} p && /<version>/ {gsub(/.*<version>|<\/version>.*/, ""); print; exit}' pom.xml)"
 [ "$(label version)" = "$pom_version" ] || fail "label version '$(label version)' is not the pom's $pom_version"
