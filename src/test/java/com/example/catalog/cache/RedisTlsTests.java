@@ -7,7 +7,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DedicatedRedis;
@@ -33,7 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * certificate), and serves uncached when it cannot trust the server.
  */
 @IntegrationTest
-@Isolated // runs alone: it reads the whole process's output
+// It reads the captured output for a line only a Redis with TLS that the service cannot
+// trust
+// causes, so other classes may run beside it.
+@ResourceLock(Resources.SYSTEM_OUT)
 class RedisTlsTests {
 
 	private static final Path certificates = TestCertificates.create();

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
@@ -47,8 +48,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
-@Isolated // runs alone: it times requests against the connection timeout and reads the
-			// whole output
+// Its time bounds leave twice the timeouts they wait for, so it runs beside other
+// classes;
+// it reads the captured output.
+@ResourceLock(Resources.SYSTEM_OUT)
 class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
