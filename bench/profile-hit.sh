@@ -18,6 +18,14 @@
 #        APP_JAR (profile this jar instead of building the checkout)
 #        APP_ENV="VIRTUAL_THREADS=true ..." (extra environment of the service)
 #        BENCH_JAVA_OPTS (default: deeper JFR stacks, -XX:FlightRecorderOptions:stackdepth=256)
+#        JFR_SETTINGS=profile (a name or a .jfc file) SAMPLE_EVENT=jdk.ExecutionSample (the samples
+#        summarized). JDK 25's CPU-time sampler also sees native code (SQLite's JNI calls), which
+#        jdk.ExecutionSample skips:
+#          $J25/bin/jfr configure --input profile jdk.CPUTimeSample#enabled=true \
+#            jdk.CPUTimeSample#throttle=5ms --output /tmp/cpu.jfc
+#          BENCH_JAVA=$J25/bin/java JFR_SETTINGS=/tmp/cpu.jfc SAMPLE_EVENT=jdk.CPUTimeSample ...
+# Also prints the JVM's CPU per thread kind over the recording (from /proc: JIT compilers and GC
+# included), and with WRK_SCRIPT=mix.lua the mix's samples by cause (bench/py/jfr_mix.py).
 source "$(dirname "$0")/lib.sh"
 
 LABEL="${1:-}"
@@ -49,6 +57,14 @@ bench_single_service
 bench_start_redis "$REDIS_PORT"
 # shellcheck disable=SC2086
 bench_start_app "$JAR" "$API_PORT" "$REDIS_PORT" "$DB" "$T/app.log" ${APP_ENV:-}
+# Each thread's id, name and CPU time (utime + stime, clock ticks), for bench/py/proc_threads.py.
+threads_cpu() {
+	local d
+	for d in /proc/"$APP_PID"/task/*; do
+		printf '%s\t%s\t%s\n' "${d##*/}" "$(cat "$d/comm" 2>/dev/null)" \
+			"$(sed 's/^.*) //' "$d/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
+	done
+}
 log "seeding $N products"
 # On a loaded machine a create can time out: profile the ids that exist (a missing one is a
 # cached 404, a tiny share of the requests).
@@ -68,8 +84,10 @@ run_wrk warm "$WARM_S"
 bench_wait_quiet
 load_before="$(bench_loadavg)"
 log "recording ${PROFILE_S} s under load"
-jcmd "$APP_PID" JFR.start name=hit settings=profile duration="${PROFILE_S}s" filename="$T/hit.jfr" >/dev/null
+threads_cpu >"$T/threads-before.tsv"
+jcmd "$APP_PID" JFR.start name=hit settings="${JFR_SETTINGS:-profile}" duration="${PROFILE_S}s" filename="$T/hit.jfr" >/dev/null
 run_wrk profiled $((PROFILE_S + 1))
+threads_cpu >"$T/threads-after.tsv"
 for _ in $(seq 1 50); do
 	[ -s "$T/hit.jfr" ] && ! jcmd "$APP_PID" JFR.check name=hit 2>/dev/null | grep -q 'name=hit' && break
 	sleep 0.2
@@ -80,10 +98,20 @@ mkdir -p "$(dirname "$OUT")"
 COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -z "${APP_JAR:-}" ] || COMMIT="(not this checkout: $APP_JAR)"
 {
-	echo "bench/profile-hit.sh ${LABEL:+($LABEL) } $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  JFR settings=profile ${PROFILE_S}s"
+	echo "bench/profile-hit.sh ${LABEL:+($LABEL) } $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  JFR settings=${JFR_SETTINGS:-profile} ${PROFILE_S}s"
 	echo "$(java -version 2>&1 | head -n 1); JVM flags: $BENCH_JAVA_OPTS; service env: ${APP_ENV:-none}"
 	echo "under the recording: $(grep '^RESULT ' "$T/wrk-profiled.txt" | cut -d' ' -f3-8); load avg before $load_before"
-	jfr print --stack-depth 256 --events jdk.ExecutionSample "$T/hit.jfr" | python3 "$BENCH_DIR/py/jfr_top.py" "$TOP"
+	echo "JFR settings: ${JFR_SETTINGS:-profile}; samples: ${SAMPLE_EVENT:-jdk.ExecutionSample}"
+	python3 "$BENCH_DIR/py/proc_threads.py" "$T/threads-before.tsv" "$T/threads-after.tsv" "$(getconf CLK_TCK)" | tee "$T/threads.txt"
+	jfr print --stack-depth 256 --events "${SAMPLE_EVENT:-jdk.ExecutionSample}" "$T/hit.jfr" >"$T/samples.txt"
+	if [ "${WRK_SCRIPT:-}" = mix.lua ]; then
+		# mix.lua sends a PUT for 5 % of the requests.
+		echo
+		python3 "$BENCH_DIR/py/jfr_mix.py" "$(sed -n 's/^java_ms=//p' "$T/threads.txt")" \
+			"$(($(bench_wrk_field "$T/wrk-profiled.txt" requests) / 20))" <"$T/samples.txt"
+	fi
+	echo
+	python3 "$BENCH_DIR/py/jfr_top.py" "$TOP" <"$T/samples.txt"
 } | tee "$OUT"
 cp "$T/hit.jfr" "${OUT%.txt}.jfr"
 log "summary: $OUT; recording: ${OUT%.txt}.jfr"

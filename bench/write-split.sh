@@ -6,7 +6,9 @@
 # redis-server (so that no variant's writes reach another's cache or change feed), logs at WARN.
 # A variant is "NAME=ENV[,ENV...]" (environment of that service; empty for none), e.g.
 #   VARIANTS="shared=BENCH_PREPARE=shared skip=BENCH_PREPARE=skip dedicated=BENCH_PREPARE=dedicated"
-# (BENCH_PREPARE is read by the stage timers only; a build without them ignores it.)
+# (BENCH_PREPARE is read by the stage timers only; a build without them ignores it.) JAR=path
+# among a variant's settings runs that jar, e.g. VARIANTS="base=JAR=/tmp/base.jar fix=" compares
+# a copy of the jar before a change with the checkout's build.
 # The stage timers are not in the service: for them, `git apply bench/results/write-split-
 # instrumentation.diff`, build, run, then `git checkout src`. Without them the script still
 # gives the PUT's time in the server and the write pool's wait and hold (Hikari's meters).
@@ -71,6 +73,14 @@ for v in $VARIANTS; do
 	name="${v%%=*}"
 	envs="${v#*=}"
 	NAMES+=("$name")
+	# JAR=path among a variant's settings: that variant runs this jar (a build of another
+	# commit), not the checkout's.
+	vjar="$JAR"
+	if [[ ",$envs," =~ ,JAR=([^,]*), ]]; then
+		vjar="${BASH_REMATCH[1]}"
+		[ -f "$vjar" ] || die "variant $name: no jar $vjar"
+		envs="$(printf '%s' ",$envs," | sed "s|,JAR=[^,]*,|,|; s|^,||; s|,$||")"
+	fi
 	mkdir -p "$T/$name"
 	sqlite3 "$SEED_DB" ".backup '$T/$name/catalog.db'"
 	rport="$(bench_free_port)"
@@ -78,7 +88,7 @@ for v in $VARIANTS; do
 	MGMT[$name]="$(bench_free_port)"
 	bench_start_redis "$rport"
 	# shellcheck disable=SC2086
-	MANAGEMENT_PORT="${MGMT[$name]}" bench_start_app "$JAR" "${PORT[$name]}" "$rport" "$T/$name/catalog.db" "$T/app-$name.log" \
+	MANAGEMENT_PORT="${MGMT[$name]}" bench_start_app "$vjar" "${PORT[$name]}" "$rport" "$T/$name/catalog.db" "$T/app-$name.log" \
 		LOGGING_LEVEL_ROOT=WARN LOGGING_LEVEL_COM_EXAMPLE_CATALOG=WARN CACHE_LOG_LEVEL=WARN ${envs//,/ }
 	APP[$name]="$APP_PID"
 	log "$name: api ${PORT[$name]}, management ${MGMT[$name]}, redis $rport, env: ${envs:-none}"

@@ -22,13 +22,13 @@ def read(stream):
     samples = []
     for line in stream:
         s = line.strip()
-        if s.startswith("jdk.ExecutionSample"):
+        if s.startswith("jdk.ExecutionSample") or s.startswith("jdk.CPUTimeSample") or s.startswith("jdk.NativeMethodSample"):
             samples.append(Sample())
         elif not samples:
             continue
         elif s.startswith("startTime = "):
             samples[-1].time = s.split("=", 1)[1].strip()[:12]
-        elif s.startswith("sampledThread = "):
+        elif s.startswith("sampledThread = ") or s.startswith("eventThread = "):
             samples[-1].thread = s.split("=", 1)[1].strip().split(" (")[0].strip('"')
         else:
             m = FRAME.match(s)
