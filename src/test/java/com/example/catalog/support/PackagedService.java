@@ -64,7 +64,7 @@ public final class PackagedService implements AutoCloseable {
 			if (service.answers()) {
 				return service;
 			}
-			Thread.sleep(200);
+			Thread.sleep(50);
 		}
 		service.kill();
 		throw new IllegalStateException(
