@@ -45,18 +45,38 @@ class CrashSafetyIT {
 		}
 
 		try (PackagedService service = PackagedService.start(environment, log)) {
-			List<Long> missing = new ArrayList<>();
-			for (Map.Entry<Long, Sent> product : acknowledged.entrySet()) {
-				HttpResponse<String> response = service
-					.send(HttpRequest.newBuilder(service.uri("/products/" + product.getKey())));
-				if (response.statusCode() != 200 || !product.getValue().matches(response.body())) {
-					missing.add(product.getKey());
-				}
-			}
+			List<Long> missing = missingOrChanged(service, acknowledged);
 			System.out.printf("CRASH: %d products acknowledged over 2 kills, %d missing or changed%n",
 					acknowledged.size(), missing.size());
 			assertThat(acknowledged).hasSizeGreaterThan(50);
 			assertThat(missing).as("acknowledged products missing or changed after the kills").isEmpty();
+		}
+	}
+
+	private List<Long> missingOrChanged(PackagedService service, Map<Long, Sent> acknowledged) throws Exception {
+		// Eight at a time: a thousand reads one after the other took 5.5 s, these 0.7 s.
+		ExecutorService readers = Executors.newFixedThreadPool(8);
+		try {
+			List<Future<Long>> reads = new ArrayList<>();
+			for (Map.Entry<Long, Sent> product : acknowledged.entrySet()) {
+				reads.add(readers.submit(() -> {
+					HttpResponse<String> response = service
+						.send(HttpRequest.newBuilder(service.uri("/products/" + product.getKey())));
+					boolean intact = response.statusCode() == 200 && product.getValue().matches(response.body());
+					return intact ? null : product.getKey();
+				}));
+			}
+			List<Long> missing = new ArrayList<>();
+			for (Future<Long> read : reads) {
+				Long id = read.get(5, TimeUnit.MINUTES);
+				if (id != null) {
+					missing.add(id);
+				}
+			}
+			return missing;
+		}
+		finally {
+			readers.shutdownNow();
 		}
 	}
 
