@@ -14,13 +14,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DirectRedis;
 import com.example.catalog.support.IntegrationTest;
-import com.example.catalog.support.LogCapture;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
@@ -28,6 +30,8 @@ import com.example.catalog.support.TestProducts;
 import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -45,6 +49,9 @@ import static org.awaitility.Awaitility.await;
  * their own products away from the cache meanwhile.
  */
 @IntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
+// One class at a time reads the captured output: two captures at once lose lines.
+@ResourceLock(Resources.SYSTEM_OUT)
 class PendingInvalidationTests {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
@@ -108,22 +115,21 @@ class PendingInvalidationTests {
 	}
 
 	@Test
-	void aGracefulShutdownTriesOnceMoreAndNamesWhatItCouldNotApply(@Autowired Environment environment) {
+	void aGracefulShutdownTriesOnceMoreAndNamesWhatItCouldNotApply(@Autowired Environment environment,
+			CapturedOutput output) {
 		long id = TestProducts.create(this.http, "Sieve", "9.00", 1);
-		try (LogCapture log = LogCapture.start()) {
-			try (SecondInstance other = SecondInstance.sharing(environment)) {
-				proxy.refuse();
-				other.http()
-					.put()
-					.uri("/products/{id}", id)
-					.contentType(MediaType.APPLICATION_JSON)
-					.body("{\"price\": 9.50}")
-					.exchange()
-					.expectStatus()
-					.isOk();
-			}
-			assertThat(log.text()).containsPattern("WARN .*could not be applied.*\\b" + id + "\\b");
+		try (SecondInstance other = SecondInstance.sharing(environment)) {
+			proxy.refuse();
+			other.http()
+				.put()
+				.uri("/products/{id}", id)
+				.contentType(MediaType.APPLICATION_JSON)
+				.body("{\"price\": 9.50}")
+				.exchange()
+				.expectStatus()
+				.isOk();
 		}
+		assertThat(output.getOut()).containsPattern("WARN .*could not be applied.*\\b" + id + "\\b");
 	}
 
 	@Test

@@ -19,15 +19,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
-import com.example.catalog.support.LogCapture;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -43,8 +47,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * writes again once the lock is gone.
  */
 @IntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
 // Its time bounds leave twice the timeouts they wait for, so it runs beside other
-// classes.
+// classes;
+// it reads the captured output.
+@ResourceLock(Resources.SYSTEM_OUT)
 class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
@@ -69,56 +76,53 @@ class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
 	}
 
 	@Test
-	void thirtyTwoWritersAndReadersGetNoErrors(@Autowired JdbcTemplate jdbc) throws Exception {
-		try (LogCapture log = LogCapture.start()) {
-			HttpClient client = HttpClient.newHttpClient();
-			Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
-			ExecutorService threads = Executors.newFixedThreadPool(40);
-			long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-			long rowsBefore = jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class);
-			AtomicInteger created = new AtomicInteger();
+	void thirtyTwoWritersAndReadersGetNoErrors(@Autowired JdbcTemplate jdbc, CapturedOutput output) throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+		ExecutorService threads = Executors.newFixedThreadPool(40);
+		long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		long rowsBefore = jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class);
+		AtomicInteger created = new AtomicInteger();
 
-			List<Future<?>> workers = new ArrayList<>();
-			for (int writer = 0; writer < 32; writer++) {
-				workers.add(threads.submit(() -> {
-					while (System.nanoTime() < end) {
-						HttpResponse<String> response = send(client,
-								HttpRequest.newBuilder(uri("/products"))
-									.header("Content-Type", "application/json")
-									.POST(HttpRequest.BodyPublishers
-										.ofString("{\"name\": \"Load\", \"price\": 2.50, \"stock_quantity\": 4}")));
-						count(statuses, response.statusCode());
-						if (response.statusCode() == 201) {
-							created.incrementAndGet();
-						}
+		List<Future<?>> workers = new ArrayList<>();
+		for (int writer = 0; writer < 32; writer++) {
+			workers.add(threads.submit(() -> {
+				while (System.nanoTime() < end) {
+					HttpResponse<String> response = send(client,
+							HttpRequest.newBuilder(uri("/products"))
+								.header("Content-Type", "application/json")
+								.POST(HttpRequest.BodyPublishers
+									.ofString("{\"name\": \"Load\", \"price\": 2.50, \"stock_quantity\": 4}")));
+					count(statuses, response.statusCode());
+					if (response.statusCode() == 201) {
+						created.incrementAndGet();
 					}
-					return null;
-				}));
-			}
-			for (int reader = 0; reader < 8; reader++) {
-				workers.add(threads.submit(() -> {
-					while (System.nanoTime() < end) {
-						long id = 1 + (long) (Math.random() * Math.max(1, created.get()));
-						count(statuses,
-								send(client, HttpRequest.newBuilder(uri("/products/" + id)).GET()).statusCode());
-					}
-					return null;
-				}));
-			}
-			for (Future<?> worker : workers) {
-				worker.get(60, TimeUnit.SECONDS);
-			}
-			threads.shutdown();
-
-			System.out.println("SQLITE LOAD: statuses " + statuses + ", created " + created.get());
-			assertThat(statuses.keySet()).as("statuses seen").allMatch((status) -> status < 500);
-			// Throughput depends on the machine; what must hold is that every writer got
-			// through.
-			assertThat(created.get()).isGreaterThanOrEqualTo(32);
-			assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class))
-				.isEqualTo(rowsBefore + created.get());
-			assertThat(log.text()).doesNotContainIgnoringCase("database is locked").doesNotContain("SQLITE_BUSY");
+				}
+				return null;
+			}));
 		}
+		for (int reader = 0; reader < 8; reader++) {
+			workers.add(threads.submit(() -> {
+				while (System.nanoTime() < end) {
+					long id = 1 + (long) (Math.random() * Math.max(1, created.get()));
+					count(statuses, send(client, HttpRequest.newBuilder(uri("/products/" + id)).GET()).statusCode());
+				}
+				return null;
+			}));
+		}
+		for (Future<?> worker : workers) {
+			worker.get(60, TimeUnit.SECONDS);
+		}
+		threads.shutdown();
+
+		System.out.println("SQLITE LOAD: statuses " + statuses + ", created " + created.get());
+		assertThat(statuses.keySet()).as("statuses seen").allMatch((status) -> status < 500);
+		// Throughput depends on the machine; what must hold is that every writer got
+		// through.
+		assertThat(created.get()).isGreaterThanOrEqualTo(32);
+		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM products", Long.class))
+			.isEqualTo(rowsBefore + created.get());
+		assertThat(output.getAll()).doesNotContainIgnoringCase("database is locked").doesNotContain("SQLITE_BUSY");
 	}
 
 	@Test

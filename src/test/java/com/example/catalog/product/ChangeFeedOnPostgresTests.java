@@ -9,6 +9,8 @@ import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +36,8 @@ import static org.awaitility.Awaitility.await;
  * wakes the feed at its commit.
  */
 @IntegrationTest
+// One class at a time reads the captured output: two captures at once lose lines.
+@ResourceLock(Resources.SYSTEM_OUT)
 class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 
 	private static final String SCHEMA = TestPostgres.newSchemaName();

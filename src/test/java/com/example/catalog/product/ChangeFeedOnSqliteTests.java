@@ -1,5 +1,7 @@
 package com.example.catalog.product;
 
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 
@@ -8,6 +10,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The change feed on SQLite: an outside writer is another connection to the file. */
 @IntegrationTest
+// One class at a time reads the captured output: two captures at once lose lines.
+@ResourceLock(Resources.SYSTEM_OUT)
 class ChangeFeedOnSqliteTests extends ChangeFeedTests {
 
 	@DynamicPropertySource

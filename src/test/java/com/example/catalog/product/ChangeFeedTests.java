@@ -14,15 +14,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductKeys;
-import com.example.catalog.support.LogCapture;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -37,6 +39,7 @@ import static org.awaitility.Awaitility.await;
  * change feed makes the API serve the change within a second, whatever the writer did
  * with {@code version}. Run on SQLite and on PostgreSQL by the two subclasses.
  */
+@ExtendWith(OutputCaptureExtension.class)
 abstract class ChangeFeedTests {
 
 	/** The bound for a change made elsewhere to be served. */
@@ -225,12 +228,11 @@ abstract class ChangeFeedTests {
 	}
 
 	@Test
-	void aFeedThatFallsBehindBoundsHowLongEntriesLive() throws SQLException {
+	void aFeedThatFallsBehindBoundsHowLongEntriesLive(CapturedOutput output) throws SQLException {
 		long id = cachedProduct();
 		String key = this.keys.key(id);
 		assertThat(this.redis.getExpire(key, TimeUnit.SECONDS)).isGreaterThan(600);
 		// The feed can no longer read its table: it falls behind (max-lag is 1 s here).
-		LogCapture log = LogCapture.start();
 		sql("ALTER TABLE product_changes RENAME TO product_changes_away");
 		try {
 			await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
@@ -241,9 +243,8 @@ abstract class ChangeFeedTests {
 		}
 		finally {
 			sql("ALTER TABLE product_changes_away RENAME TO product_changes");
-			log.close();
 		}
-		assertThat(log.text()).contains("WARN").contains("Change feed: ").contains("s behind");
+		assertThat(output.getOut()).contains("WARN").contains("Change feed: ").contains("s behind");
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.feed.lag() < 1000);
 		// Caught up: a new entry lives its full TTL again.
 		TestProducts.update(this.http, id, "{\"stock_quantity\": 2}");
