@@ -17,16 +17,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
-import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
-import com.example.catalog.support.TestRedis;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -52,28 +49,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 // classes;
 // it reads the captured output.
 @ResourceLock(Resources.SYSTEM_OUT)
-class SqliteConcurrencyTests implements WritesOfOneProductUnderContention {
-
-	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
+class SqliteConcurrencyTests {
 
 	@DynamicPropertySource
 	static void environment(DynamicPropertyRegistry registry) {
-		TestEnvironment.register(registry, "127.0.0.1", proxy.port());
-		TestEnvironment.relaxRedisTimeouts(registry);
-	}
-
-	@AfterAll
-	static void closeProxy() {
-		proxy.close();
+		TestEnvironment.register(registry);
 	}
 
 	@LocalServerPort
 	private int port;
-
-	@Override
-	public RedisFaultProxy redisProxy() {
-		return proxy;
-	}
 
 	@Test
 	void thirtyTwoWritersAndReadersGetNoErrors(@Autowired JdbcTemplate jdbc, CapturedOutput output) throws Exception {

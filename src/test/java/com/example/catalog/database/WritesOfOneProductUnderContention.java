@@ -39,8 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * write applies, one after the other, whatever the database (PostgreSQL used to answer
  * most of them 409); with it, one writer of a version wins and the others get 412.
  * Writers queue for the product while reads go on, and do not wait for a silent Redis
- * once per write. Run by {@link PostgresTests} and {@link SqliteConcurrencyTests} against
- * their own databases, with a real Redis behind a fault proxy.
+ * once per write. Run by {@link PostgresTests} and {@link SqliteWritesOfOneProductTests}
+ * against their own databases, with a real Redis behind a fault proxy.
  */
 interface WritesOfOneProductUnderContention {
 
