@@ -124,6 +124,11 @@ bench_free_port() {
 	die "no free port found"
 }
 
+# Dies unless the ports given (from bench_free_port, drawn one at a time) are all different.
+bench_distinct_ports() {
+	[ "$(printf '%s\n' "$@" | sort -u | wc -l)" -eq "$#" ] || die "port clash, run again"
+}
+
 # One service with its own Redis: sets JAR, T (the temp dir), DB, API_PORT, REDIS_PORT (two
 # distinct free ports) and BASE, and logs them.
 bench_single_service() {

@@ -59,7 +59,7 @@ PORT_B="$(bench_free_port)"
 DEAD_PORT="$(bench_free_port)"
 REDIS_PORT="$(bench_free_port)"
 MGMT_B="$(bench_free_port)"
-[ "$(printf '%s\n' "$PORT_A" "$PORT_B" "$DEAD_PORT" "$REDIS_PORT" "$MGMT_B" | sort -u | wc -l)" -eq 5 ] || die "port clash, run again"
+bench_distinct_ports "$PORT_A" "$PORT_B" "$DEAD_PORT" "$REDIS_PORT" "$MGMT_B"
 log "jar: $JAR; A $PORT_A (no Redis), B $PORT_B (redis $REDIS_PORT, actuator $MGMT_B); temp dir $T"
 
 field() { bench_wrk_field "$1" "$2"; }

@@ -63,7 +63,7 @@ PORT_A="$(bench_free_port)"
 PORT_B="$(bench_free_port)"
 DEAD_PORT="$(bench_free_port)"
 REDIS_PORT="$(bench_free_port)"
-[ "$(printf '%s\n' "$PORT_A" "$PORT_B" "$DEAD_PORT" "$REDIS_PORT" | sort -u | wc -l)" -eq 4 ] || die "port clash, run again"
+bench_distinct_ports "$PORT_A" "$PORT_B" "$DEAD_PORT" "$REDIS_PORT"
 log "jar: $JAR"
 log "ports: A (no cache) $PORT_A -> dead redis port $DEAD_PORT; B $PORT_B -> private redis $REDIS_PORT; temp dir $T"
 

@@ -55,8 +55,7 @@ PORT_G="$(bench_free_port)"
 MGMT_G="$(bench_free_port)"
 DEAD_PORT="$(bench_free_port)"
 REDIS_PORT="$(bench_free_port)"
-[ "$(printf '%s\n' "$PORT_S" "$MGMT_S" "$PORT_D" "$MGMT_D" "$PORT_G" "$MGMT_G" "$DEAD_PORT" "$REDIS_PORT" | sort -u | wc -l)" -eq 8 ] \
-	|| die "port clash, run again"
+bench_distinct_ports "$PORT_S" "$MGMT_S" "$PORT_D" "$MGMT_D" "$PORT_G" "$MGMT_G" "$DEAD_PORT" "$REDIS_PORT"
 log "jar: $JAR; S $PORT_S (management $MGMT_S) -> redis $REDIS_PORT; D $PORT_D -> nothing at $DEAD_PORT; temp dir $T"
 
 status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }

@@ -85,7 +85,7 @@ PORT_S="$(bench_free_port)"
 MGMT_S="$(bench_free_port)"
 PORT_T="$(bench_free_port)"
 REDIS_PORT="$(bench_free_port)"
-[ "$(printf '%s\n' "$PORT_S" "$MGMT_S" "$PORT_T" "$REDIS_PORT" | sort -u | wc -l)" -eq 4 ] || die "port clash, run again"
+bench_distinct_ports "$PORT_S" "$MGMT_S" "$PORT_T" "$REDIS_PORT"
 log "ours: $JAR on $PORT_S (management $MGMT_S); textbook: $TB_JAR on $PORT_T; redis $REDIS_PORT; temp dir $T"
 
 status_of() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$1"; }

@@ -42,8 +42,7 @@ VARIANTS="off t10 t100"
 [ -z "${BASE_JAR:-}" ] || { [ -f "$BASE_JAR" ] || die "BASE_JAR=$BASE_JAR: no such file"; VARIANTS="base $VARIANTS"; }
 declare -A PORT
 for v in $VARIANTS; do PORT[$v]="$(bench_free_port)"; done
-[ "$(printf '%s\n' "$REDIS_PORT" "$SINK_PORT" "${PORT[@]}" | sort -u | wc -l)" -eq $((2 + ${#PORT[@]})) ] \
-	|| die "port clash, run again"
+bench_distinct_ports "$REDIS_PORT" "$SINK_PORT" "${PORT[@]}"
 log "jar: $JAR; redis $REDIS_PORT; OTLP sink $SINK_PORT; temp dir $T"
 
 python3 "$BENCH_DIR/py/otlp_sink.py" "$SINK_PORT" >"$T/sink.log" 2>&1 &
