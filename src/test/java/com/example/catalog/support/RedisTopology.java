@@ -52,6 +52,8 @@ public final class RedisTopology implements AutoCloseable {
 			Node master = topology.server("master");
 			topology.replicationLink = RedisFaultProxy.start("127.0.0.1", master.port());
 			topology.server("replica", "--replicaof", "127.0.0.1", Integer.toString(topology.replicationLink.port()));
+			// Sentinels that found no master at their start could call it down.
+			topology.awaitAnswering();
 			for (int i = 0; i < 3; i++) {
 				int port = TestRedis.freePort();
 				Path config = topology.folder.resolve("sentinel-" + i + ".conf");
@@ -59,14 +61,14 @@ public final class RedisTopology implements AutoCloseable {
 						String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + topology.folder,
 								"sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
 								"sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-								// Sentinel points a replica that replicates from another
-								// address (the
-								// proxy) straight at the master once this long has passed
-								// since it
-								// saw it; far beyond a test's run.
+								// Sentinel points a replica that replicates from
+								// another address (the proxy) straight at the master
+								// once this long has passed since it saw it; far beyond
+								// a test's run.
 								"sentinel failover-timeout " + MASTER_NAME + " 120000", ""));
 				topology.start("sentinel-" + i, port, List.of(config.toString(), "--sentinel"));
 			}
+			topology.awaitAnswering();
 			// Fail-over needs the sentinels to know each other and the replica.
 			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
 				String state = cli(topology.sentinelPorts().get(0), "SENTINEL", "MASTER", MASTER_NAME);
@@ -100,6 +102,7 @@ public final class RedisTopology implements AutoCloseable {
 						(replicasPerMaster > 0) ? "1000" : "2000");
 				addresses.add("127.0.0.1:" + node.port());
 			}
+			topology.awaitAnswering();
 			List<String> create = new ArrayList<>(List.of("--cluster", "create"));
 			create.addAll(addresses);
 			create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
@@ -211,11 +214,18 @@ public final class RedisTopology implements AutoCloseable {
 	private Node server(String name, String... arguments) {
 		int port = TestRedis.freePort();
 		List<String> command = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
-				"--save", "", "--appendonly", "no", "--dir", this.folder.toString()));
+				"--save", "", "--appendonly", "no", "--dir", this.folder.toString(),
+				// A replica's first sync starts at once, not after the 5 s Redis waits by
+				// default for more replicas to share one transfer.
+				"--repl-diskless-sync-delay", "0"));
 		command.addAll(List.of(arguments));
 		return start(name, port, command);
 	}
 
+	/**
+	 * Launches a node without waiting for it: the nodes of a topology start side by side,
+	 * then {@link #awaitAnswering()} waits for them all.
+	 */
 	private Node start(String name, int port, List<String> arguments) {
 		List<String> command = new ArrayList<>(List.of(TestRedis.findOnPath("redis-server").toString()));
 		command.addAll(arguments);
@@ -226,16 +236,24 @@ public final class RedisTopology implements AutoCloseable {
 			Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "redis-topology-stop"));
 			Node node = new Node(name, port, process);
 			this.nodes.add(node);
-			await().atMost(Duration.ofSeconds(10))
-				.pollInterval(Duration.ofMillis(100))
-				.until(() -> cli(port, "PING").contains("PONG") || !process.isAlive());
-			if (!process.isAlive()) {
-				throw new IllegalStateException(name + " did not start; see " + this.folder.resolve(name + ".log"));
-			}
 			return node;
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/** Waits until every node launched so far answers PING; fails if one exited. */
+	private void awaitAnswering() {
+		for (Node node : this.nodes) {
+			await().atMost(Duration.ofSeconds(10))
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> cli(node.port(), "PING").contains("PONG") || !node.process().isAlive());
+			if (!node.process().isAlive()) {
+				throw new IllegalStateException(
+						node.name() + " did not start; see " + this.folder.resolve(node.name() + ".log"));
+			}
 		}
 	}
 
