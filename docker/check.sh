@@ -101,6 +101,19 @@ expect_aot_cache() {
   fi
 }
 
+# SQLite's driver loads its native library: on JDK 22 and newer the JVM warns on stderr
+# ("WARNING: A restricted method in java.lang.System has been called"; four lines that are
+# not JSON under LOG_FORMAT=json) and says a future release will refuse the call, unless
+# the jar's manifest enables native access.
+expect_native_access() {
+  local container="$1"
+  podman logs "$container" >"$work/native.log" 2>&1
+  if grep -q 'WARNING: A restricted method' "$work/native.log"; then
+    grep '^WARNING: ' "$work/native.log" | head -n 4 >&2
+    fail "$container: the JVM warns about a restricted method (native access not enabled)"
+  fi
+}
+
 expect_healthcheck() {
   podman healthcheck run "$1" >"$work/hc" 2>&1 || fail "$1: HEALTHCHECK failed: $(cat "$work/hc")"
 }
@@ -169,6 +182,7 @@ log "image: POST then GET twice: MISS, HIT"
 expect_uid "$PREFIX-api"
 log "image: the process runs as uid 10001"
 expect_aot_cache "$PREFIX-api"
+expect_native_access "$PREFIX-api"
 log "image: the JVM uses the AOT cache made at build time"
 expect_healthcheck "$PREFIX-api"
 log "image: HEALTHCHECK passes"
