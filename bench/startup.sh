@@ -8,6 +8,8 @@
 #   jdk25-ext   JDK 25, the extracted layout, no archive of our own
 #   jdk25-aot   JDK 25, the extracted layout + an AOT cache (JEP 483/514/515; training run:
 #               -XX:AOTCacheOutput -Dspring.context.exit=onRefresh, then -XX:AOTCache)
+#   jdk25-saot  as jdk25-aot, with Spring's AOT processing on (-Dspring.aot.enabled=true):
+#               needs BENCH_JAR= a jar built with spring-boot:process-aot (issue #26 goal 5)
 # For each start: wall seconds from exec to the first 200 from /health (polled every 50 ms),
 # and the CPU seconds (user + system) the JVM had used by then, which is what to compare on a
 # shared machine: wall time includes waiting for the cores. Prints the median of RUNS starts
@@ -84,6 +86,12 @@ for v in $VARIANTS; do
 			[ -d "$T/x25" ] || extract "$JDK25/bin/java" "$T/x25"
 			train jdk25-aot "$JDK25/bin/java" -XX:AOTCacheOutput="$T/app25.aot" -jar "$T/x25/$APP_JAR"
 			CMD[$v]="$JDK25/bin/java -XX:AOTCache=$T/app25.aot -jar $T/x25/$APP_JAR" ;;
+		jdk25-saot)
+			# Needs a jar built with Spring's AOT processing (its process-aot goal):
+			# BENCH_JAR=... Spring then builds the context from the generated code.
+			[ -d "$T/x25" ] || extract "$JDK25/bin/java" "$T/x25"
+			train jdk25-saot "$JDK25/bin/java" -Dspring.aot.enabled=true -XX:AOTCacheOutput="$T/app25s.aot" -jar "$T/x25/$APP_JAR"
+			CMD[$v]="$JDK25/bin/java -Dspring.aot.enabled=true -XX:AOTCache=$T/app25s.aot -jar $T/x25/$APP_JAR" ;;
 		*) die "unknown variant $v" ;;
 	esac
 done
@@ -147,6 +155,7 @@ for v in $VARIANTS; do
 	case "$v" in
 		jdk17-cds) archive="$(du -m "$T/app17.jsa" | cut -f1) MB" ;;
 		jdk25-aot) archive="$(du -m "$T/app25.aot" | cut -f1) MB" ;;
+		jdk25-saot) archive="$(du -m "$T/app25s.aot" | cut -f1) MB" ;;
 	esac
 	printf '%-10s %10s %10s %10s %10s  %s\n' "$v" "$(cut -d' ' -f1 "$T/res-$v" | median)" "$(cut -d' ' -f2 "$T/res-$v" | median)" \
 		"$(cut -d' ' -f1 "$T/res-$v" | sort -g | head -n 1)" "$(cut -d' ' -f2 "$T/res-$v" | sort -g | head -n 1)" "$archive"
