@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -55,7 +56,7 @@ public final class RedisTopology implements AutoCloseable {
 			// Sentinels that found no master at their start could call it down.
 			topology.awaitAnswering();
 			for (int i = 0; i < 3; i++) {
-				int port = TestRedis.freePort();
+				int port = topology.freePort();
 				Path config = topology.folder.resolve("sentinel-" + i + ".conf");
 				Files.writeString(config,
 						String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + topology.folder,
@@ -212,7 +213,7 @@ public final class RedisTopology implements AutoCloseable {
 	}
 
 	private Node server(String name, String... arguments) {
-		int port = TestRedis.freePort();
+		int port = freePort();
 		List<String> command = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
 				"--save", "", "--appendonly", "no", "--dir", this.folder.toString(),
 				// A replica's first sync starts at once, not after the 5 s Redis waits by
@@ -241,6 +242,19 @@ public final class RedisTopology implements AutoCloseable {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+	}
+
+	/**
+	 * A free port that no node of this topology was given: a node launched a moment ago
+	 * may not listen on its own yet.
+	 */
+	private int freePort() {
+		Set<Integer> taken = this.nodes.stream().map(Node::port).collect(Collectors.toSet());
+		int port = TestRedis.freePort();
+		while (taken.contains(port)) {
+			port = TestRedis.freePort();
+		}
+		return port;
 	}
 
 	/** Waits until every node launched so far answers PING; fails if one exited. */
