@@ -67,9 +67,12 @@ done
 redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-yes >"$T/cluster-create.log" 2>&1 \
 	|| die "redis-cli --cluster create failed: $(tail -n 5 "$T/cluster-create.log")"
 for _ in $(seq 1 100); do
-	redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' && break
+	redis-cli -p "${CLUSTER_PORTS[0]}" cluster info >"$T/cluster-info" 2>&1 || true
+	grep -q 'cluster_state:ok' "$T/cluster-info" && break
 	sleep 0.1
 done
+grep -q 'cluster_state:ok' "$T/cluster-info" || die "the Cluster did not reach cluster_state:ok within 10 s"
+redis-cli -p "$SENTINEL_PORT" ping 2>/dev/null | grep -q PONG || die "the sentinel did not start, see $T/sentinel.log"
 
 # A collector that records the paths it receives.
 cat >"$T/collector.py" <<'EOF'
