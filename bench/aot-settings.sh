@@ -56,13 +56,8 @@ redis-server "$T/sentinel.conf" --sentinel >"$T/sentinel.log" 2>&1 &
 bench_track $!
 # A Cluster of three masters.
 for i in 0 1 2; do
-	p="${CLUSTER_PORTS[$i]}"
-	redis-server --bind 127.0.0.1 --port "$p" --save "" --appendonly no --dir "$T" --cluster-enabled yes \
-		--cluster-port "${BUS_PORTS[$i]}" --cluster-config-file "$T/nodes-$p.conf" >"$T/cluster-$p.log" 2>&1 &
-	bench_track $!
-done
-for p in "${CLUSTER_PORTS[@]}" "$SENTINEL_PORT"; do
-	for _ in $(seq 1 100); do redis-cli -p "$p" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+	bench_start_redis "${CLUSTER_PORTS[$i]}" --dir "$T" --cluster-enabled yes --cluster-port "${BUS_PORTS[$i]}" \
+		--cluster-config-file "$T/nodes-${CLUSTER_PORTS[$i]}.conf"
 done
 redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-yes >"$T/cluster-create.log" 2>&1 \
 	|| die "redis-cli --cluster create failed: $(tail -n 5 "$T/cluster-create.log")"
@@ -72,24 +67,16 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 grep -q 'cluster_state:ok' "$T/cluster-info" || die "the Cluster did not reach cluster_state:ok within 10 s"
-redis-cli -p "$SENTINEL_PORT" ping 2>/dev/null | grep -q PONG || die "the sentinel did not start, see $T/sentinel.log"
+for _ in $(seq 1 100); do
+	redis-cli -p "$SENTINEL_PORT" ping >"$T/sentinel-ping" 2>&1 || true
+	grep -q PONG "$T/sentinel-ping" && break
+	sleep 0.05
+done
+grep -q PONG "$T/sentinel-ping" || die "the sentinel did not start, see $T/sentinel.log"
 
-# A collector that records the paths it receives.
-cat >"$T/collector.py" <<'EOF'
-import http.server, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        with open(sys.argv[2], 'a') as paths:
-            paths.write(self.path + '\n')
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Handler).serve_forever()
-EOF
+# The OTLP stand-in of bench/tracing.sh, writing down the path of each request it gets.
 : >"$T/collected"
-python3 "$T/collector.py" "$COLLECTOR_PORT" "$T/collected" &
+python3 "$BENCH_DIR/py/otlp_sink.py" "$COLLECTOR_PORT" "$T/collected" >"$T/sink.log" 2>&1 &
 bench_track $!
 
 mkdir -p "$T/x"
@@ -112,18 +99,9 @@ run() {
 	bench_distinct_ports "$API_PORT" "$MANAGEMENT_PORT" "$REDIS_PORT" "$NOWHERE" "$COLLECTOR_PORT" \
 		"$SENTINEL_PORT" "${CLUSTER_PORTS[@]}" "${BUS_PORTS[@]}"
 	BASE="http://127.0.0.1:$API_PORT"
-	env -u API_KEY -u JAVA_TOOL_OPTIONS API_PORT="$API_PORT" MANAGEMENT_PORT="$MANAGEMENT_PORT" \
-		REDIS_HOST=127.0.0.1 REDIS_PORT="$REDIS_PORT" DATABASE_URL="jdbc:sqlite:$T/$name-$aot.db" \
-		CATALOG_CACHE_KEYPREFIX="aot-$RUN:product:" CACHE_NEAR_ENABLED=false "$@" \
-		"$JAVA" -Dspring.aot.enabled="$aot" -jar "$APP" >"$logfile" 2>&1 &
-	local pid=$!
-	bench_track "$pid"
-	local deadline=$((SECONDS + 120))
-	until curl -fsS -m 2 -o /dev/null "$BASE/health" 2>/dev/null; do
-		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name (AOT $aot) exited at start"; }
-		[ "$SECONDS" -lt "$deadline" ] || die "$name (AOT $aot): no /health within 120 s"
-		sleep 0.1
-	done
+	BENCH_JAVA="$JAVA" BENCH_JAVA_OPTS="-Dspring.aot.enabled=$aot" BENCH_START_WAIT=120 \
+		bench_start_app "$APP" "$API_PORT" "$REDIS_PORT" "$T/$name-$aot.db" "$logfile" \
+		CATALOG_CACHE_KEYPREFIX="aot-$RUN:product:" "$@"
 	local id
 	id="$(curl -fsS -H 'Content-Type: application/json' -d '{"name":"Aot","price":1.00,"stock_quantity":1}' \
 		"$BASE/products" | sed 's/.*"id":\([0-9]*\).*/\1/')"
@@ -132,9 +110,7 @@ run() {
 	curl -fsS -o /dev/null -D "$T/$name-$aot.second" \
 		-H "traceparent: 00-$(printf '%032x' "$RUN")-00f067aa0ba902b7-01" "$BASE/products/$id"
 	sleep 1.5   # the span exporter's batch (OTEL_BSP_SCHEDULE_DELAY below)
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	bench_untrack "$pid"
+	bench_kill9 "$APP_PID"
 	LOG="$logfile"
 	SECOND="$T/$name-$aot.second"
 }

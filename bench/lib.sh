@@ -142,13 +142,15 @@ bench_single_service() {
   log "jar: $JAR; api $API_PORT, private redis $REDIS_PORT; temp dir $T"
 }
 
-# bench_start_redis PORT: starts a private redis-server (no persistence) on 127.0.0.1:PORT in
-# the background; sets REDIS_PID. Never touches any other Redis.
+# bench_start_redis PORT [ARGS...]: starts a private redis-server (no persistence) on
+# 127.0.0.1:PORT in the background, with these further arguments (a Cluster node's, say);
+# sets REDIS_PID. Never touches any other Redis.
 REDIS_PID=""
 bench_start_redis() {
 	local port="$1" i
+	shift
 	redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no \
-		--protected-mode yes --loglevel warning >>"$BENCH_TMP/redis-$port.log" 2>&1 &
+		--protected-mode yes --loglevel warning "$@" >>"$BENCH_TMP/redis-$port.log" 2>&1 &
 	REDIS_PID=$!
 	bench_track "$REDIS_PID"
 	for i in $(seq 1 100); do
@@ -170,7 +172,7 @@ bench_kill9() {
 
 # bench_start_app JAR API_PORT REDIS_PORT DB_FILE LOG [extra env assignments...]: starts the
 # service in the background and waits (at most BENCH_START_WAIT s, default 90) for GET /health to
-# answer 200. Sets APP_PID.
+# answer 200. Sets APP_PID. BENCH_JAVA names another java than the one on the PATH.
 APP_PID=""
 bench_start_app() {
 	local jar="$1" api_port="$2" redis_port="$3" db="$4" logfile="$5"
@@ -182,7 +184,7 @@ bench_start_app() {
 	env -u API_KEY API_PORT="$api_port" MANAGEMENT_PORT="$management_port" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
 		DATABASE_URL="jdbc:sqlite:$db" CACHE_TTL_SECONDS="${CACHE_TTL_SECONDS:-3600}" \
 		CACHE_NEAR_ENABLED="${CACHE_NEAR_ENABLED:-false}" "$@" \
-		java ${BENCH_JAVA_OPTS:-} -jar "$jar" >>"$logfile" 2>&1 &
+		"${BENCH_JAVA:-java}" ${BENCH_JAVA_OPTS:-} -jar "$jar" >>"$logfile" 2>&1 &
 	APP_PID=$!
 	bench_track "$APP_PID"
 	local deadline=$((SECONDS + ${BENCH_START_WAIT:-90}))

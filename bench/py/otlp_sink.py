@@ -1,7 +1,8 @@
 """An OTLP/HTTP collector stand-in for bench/tracing.sh: accepts POST /v1/traces on
 127.0.0.1:PORT, answers 200 with an empty ExportTraceServiceResponse (an empty protobuf
 message is zero bytes), and discards the body. Prints a count of requests and bytes on
-SIGTERM. Usage: python3 otlp_sink.py PORT"""
+SIGTERM; with PATHS_FILE, appends each request's path to it as it comes (bench/aot-settings.sh
+asks whether spans arrived after each start). Usage: python3 otlp_sink.py PORT [PATHS_FILE]"""
 
 import signal
 import sys
@@ -20,6 +21,9 @@ class Sink(BaseHTTPRequestHandler):
         self.rfile.read(length)
         requests += 1
         received += length
+        if len(sys.argv) > 2:
+            with open(sys.argv[2], "a") as paths:
+                paths.write(self.path + "\n")
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
