@@ -10,7 +10,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,6 +50,9 @@ public class ProductInvalidations implements SmartLifecycle {
 	private static final RedisScript<Long> RELEASE = ProductKeys.script("release", Long.class);
 
 	private static final RedisScript<Long> RECONCILE = ProductKeys.script("reconcile", Long.class);
+
+	/** {@code reconcile.lua}'s answer when it left a deletion marker. */
+	private static final long DELETION_KEPT = 2;
 
 	private final RedisTemplate<String, byte[]> redis;
 
@@ -177,12 +179,28 @@ public class ProductInvalidations implements SmartLifecycle {
 	 * The change feed's invalidation: the database holds this version of the product now,
 	 * whoever wrote it. Unlike {@link #invalidate} it keeps a value of that version (the
 	 * feed also sees the service's own writes, already marked and maybe filled again
-	 * since) and replaces a deletion marker (a restored row).
+	 * since). It leaves a deletion marker alone: the feed may have read the row before
+	 * the service deleted it, and only a second read tells (see
+	 * {@link #reconcileRestored}).
+	 */
+	public Reconciled reconcile(long id, long version) {
+		Optional<ReplicatedMarkers.Written> written = this.guard.call(() -> writeReconciled(id, version, false));
+		if (written.isPresent() && written.get().answer() == DELETION_KEPT) {
+			this.near.invalidate(id);
+			this.gutter.invalidate(id);
+			return Reconciled.DELETION_KEPT;
+		}
+		return reconciled(id, version, written) ? Reconciled.HELD : Reconciled.KEPT_FOR_LATER;
+	}
+
+	/**
+	 * The change feed's invalidation of a row it read again after {@link #reconcile}
+	 * found a deletion marker, and found there: it was inserted again after the deletion
+	 * (a restore), so its version replaces the marker.
 	 * @return whether Redis holds it safely; if not, it is kept and applied later
 	 */
-	public boolean reconcile(long id, long version) {
-		return reconcile(id, version, () -> this.markers.write(RECONCILE, this.keys.key(id), number(version),
-				number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis())));
+	public boolean reconcileRestored(long id, long version) {
+		return reconciled(id, version, this.guard.call(() -> writeReconciled(id, version, true)));
 	}
 
 	/**
@@ -190,11 +208,15 @@ public class ProductInvalidations implements SmartLifecycle {
 	 * @return whether Redis holds it safely; if not, it is kept and applied later
 	 */
 	public boolean reconcileDeleted(long id) {
-		return reconcile(id, DELETED, () -> writeMarker(id, DELETED));
+		return reconciled(id, DELETED, this.guard.call(() -> writeMarker(id, DELETED)));
 	}
 
-	private boolean reconcile(long id, long version, Supplier<ReplicatedMarkers.Written> marker) {
-		Optional<ReplicatedMarkers.Written> written = this.guard.call(marker);
+	private ReplicatedMarkers.Written writeReconciled(long id, long version, boolean replaceDeletion) {
+		return this.markers.write(RECONCILE, this.keys.key(id), number(version), number(this.keys.markerTtlMillis()),
+				number(this.keys.longestTtlMillis()), bytes(replaceDeletion ? "1" : "0"));
+	}
+
+	private boolean reconciled(long id, long version, Optional<ReplicatedMarkers.Written> written) {
 		if (written.isPresent() && written.get().answer() == 0 && written.get().replicated()) {
 			// Redis held this already (the service's own write, usually): this instance's
 			// copy is as fresh, and there is nothing to say.
@@ -335,6 +357,23 @@ public class ProductInvalidations implements SmartLifecycle {
 	// format shows the message only.
 	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
 		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
+	}
+
+	/** What the change feed's {@link #reconcile} left in Redis. */
+	public enum Reconciled {
+
+		/** The database's version, or a newer one: safe. */
+		HELD,
+
+		/** Nothing yet: Redis did not take it, or no replica acknowledged it in time. */
+		KEPT_FOR_LATER,
+
+		/**
+		 * A deletion marker, left in place: read the row again, and if it is there call
+		 * {@link #reconcileRestored}.
+		 */
+		DELETION_KEPT
+
 	}
 
 }

@@ -5,6 +5,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -379,14 +381,9 @@ class ProductChangeFeed implements SmartLifecycle {
 			return true;
 		}
 		Set<Long> ids = changes.stream().map(Change::productId).collect(Collectors.toCollection(LinkedHashSet::new));
-		Map<Long, Row> rows = this.reads
-			.execute((status) -> this.jdbc.query(
-					"SELECT id, version, name, name_lower FROM products WHERE id IN (:ids)", Map.of("ids", ids),
-					(row, n) -> new Row(row.getLong("id"), row.getLong("version"), row.getString("name"),
-							row.getString("name_lower"))))
-			.stream()
-			.collect(Collectors.toMap(Row::id, Function.identity()));
+		Map<Long, Row> rows = readRows(ids);
 		boolean held = true;
+		List<Long> deletionMarked = new ArrayList<>();
 		for (long id : ids) {
 			if (!this.running) {
 				// Stopping: the batch is applied again from the table's cursor.
@@ -394,14 +391,40 @@ class ProductChangeFeed implements SmartLifecycle {
 			}
 			this.loads.forget(id);
 			Row row = rows.get(id);
-			held &= (row != null) ? this.invalidations.reconcile(id, row.version())
-					: this.invalidations.reconcileDeleted(id);
+			if (row == null) {
+				held &= this.invalidations.reconcileDeleted(id);
+				continue;
+			}
+			switch (this.invalidations.reconcile(id, row.version())) {
+				case HELD -> {
+				}
+				case KEPT_FOR_LATER -> held = false;
+				case DELETION_KEPT -> deletionMarked.add(id);
+			}
+		}
+		// A deletion marker newer than this batch's read of the row: the service deleted
+		// the product since (the deletion's own change follows), or the row was deleted
+		// and then inserted again (a restore). Only a read after the marker tells.
+		if (!deletionMarked.isEmpty()) {
+			for (Row restored : readRows(deletionMarked).values()) {
+				held &= this.invalidations.reconcileRestored(restored.id(), restored.version());
+			}
 		}
 		this.pages.invalidateAll();
 		repairSearchNames(rows.values());
 		this.applied.increment(changes.size());
 		logger.debug("Change feed: applied {} changes of {} products", changes.size(), ids.size());
 		return held;
+	}
+
+	private Map<Long, Row> readRows(Collection<Long> ids) {
+		return this.reads
+			.execute((status) -> this.jdbc.query(
+					"SELECT id, version, name, name_lower FROM products WHERE id IN (:ids)", Map.of("ids", ids),
+					(row, n) -> new Row(row.getLong("id"), row.getLong("version"), row.getString("name"),
+							row.getString("name_lower"))))
+			.stream()
+			.collect(Collectors.toMap(Row::id, Function.identity()));
 	}
 
 	/**

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.cache.CacheProperties;
+import com.example.catalog.cache.ProductCache;
+import com.example.catalog.cache.ProductInvalidations;
 import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
@@ -68,6 +70,12 @@ abstract class ChangeFeedTests {
 	@Autowired
 	private CacheProperties cacheProperties;
 
+	@Autowired
+	private ProductInvalidations invalidations;
+
+	@Autowired
+	private ProductCache cache;
+
 	@Value("${spring.datasource.url}")
 	private String databaseUrl;
 
@@ -106,6 +114,33 @@ abstract class ChangeFeedTests {
 		sql("DELETE FROM products WHERE id = ?", id);
 		await().atMost(WITHIN)
 			.untilAsserted(() -> this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound());
+	}
+
+	/**
+	 * The feed reads a product's row, the service deletes the product, then the feed
+	 * marks the version it read (its batch held the product's creation): that must not
+	 * undo the deletion, or a reader that loaded the row before the delete could fill the
+	 * cache with it and serve a deleted product until the feed's next batch.
+	 */
+	@Test
+	void aRowTheFeedReadBeforeADeleteDoesNotBringTheProductBack() {
+		long id = cachedProduct();
+		byte[] loadedBeforeTheDelete = this.http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.returnResult(byte[].class)
+			.getResponseBody();
+		this.feed.stop();
+		try {
+			this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
+			this.invalidations.reconcile(id, 0);
+			this.cache.put(id, 0, loadedBeforeTheDelete);
+			this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
+			assertThat(this.redis.opsForHash().get(this.keys.key(id), "state")).isEqualTo("deleted");
+		}
+		finally {
+			this.feed.start();
+		}
 	}
 
 	@Test
