@@ -8,11 +8,11 @@ import org.junit.jupiter.api.parallel.Isolated;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.otlp.OtlpTracingConnectionDetails;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a request still carry its trace and span ids.
  */
 @IntegrationTest
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 @Isolated // runs alone: it reads the whole process's output
 class TracingOffTests {
 

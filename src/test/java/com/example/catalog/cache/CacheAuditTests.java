@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,10 +14,10 @@ import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -37,9 +36,9 @@ import static org.awaitility.Awaitility.await;
  * page hits, and by the full audit on the management port.
  */
 @IntegrationTest
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 // One class at a time reads the captured output: two captures at once lose lines.
-@ResourceLock(Resources.SYSTEM_OUT)
+@ResourceLock(ProcessOutput.CACHE_AUDIT_LINES)
 class CacheAuditTests {
 
 	@DynamicPropertySource

@@ -13,17 +13,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 
 import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisTopology;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -41,9 +40,9 @@ import static org.awaitility.Awaitility.await;
  * master.
  */
 @IntegrationTest
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 // One class at a time reads the captured output: two captures at once lose lines.
-@ResourceLock(Resources.SYSTEM_OUT)
+@ResourceLock(ProcessOutput.NEAR_CACHE_MODE_LINES)
 class ClusterTests {
 
 	private static final RedisTopology topology = RedisTopology.cluster();

@@ -17,17 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 
 import com.example.catalog.support.DedicatedRedis;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.Environment;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -46,9 +45,9 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @TestPropertySource(properties = "catalog.cache.near.enabled=auto")
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 // One class at a time reads the captured output: two captures at once lose lines.
-@ResourceLock(Resources.SYSTEM_OUT)
+@ResourceLock(ProcessOutput.NEAR_CACHE_MODE_LINES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NearCacheAutoTests {
 

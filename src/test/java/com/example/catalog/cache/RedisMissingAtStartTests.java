@@ -13,10 +13,10 @@ import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestRedis;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * caches once Redis appears.
  */
 @IntegrationTest
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 @Isolated // runs alone: it counts lines in the whole process's output
 class RedisMissingAtStartTests {
 

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DedicatedRedis;
@@ -16,10 +14,10 @@ import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestCertificates;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -37,7 +35,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 // It reads the captured output for a line only a Redis with TLS that the service cannot
 // trust
 // causes, so other classes may run beside it.
-@ResourceLock(Resources.SYSTEM_OUT)
 class RedisTlsTests {
 
 	private static final Path certificates = TestCertificates.create();
@@ -100,7 +97,7 @@ class RedisTlsTests {
 
 	@Nested
 	@DirtiesContext
-	@ExtendWith(OutputCaptureExtension.class)
+	@ExtendWith(ProcessOutput.class)
 	class NotTrustingTheServer {
 
 		// No REDIS_SSL_CA: the JVM's trusted CAs do not vouch for the test CA.

@@ -18,17 +18,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -44,11 +42,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * writes again once the lock is gone.
  */
 @IntegrationTest
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 // Its time bounds leave twice the timeouts they wait for, so it runs beside other
 // classes;
 // it reads the captured output.
-@ResourceLock(Resources.SYSTEM_OUT)
 class SqliteConcurrencyTests {
 
 	@DynamicPropertySource

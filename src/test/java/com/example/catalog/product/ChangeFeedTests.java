@@ -23,10 +23,10 @@ import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
+import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -41,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  * change feed makes the API serve the change within a second, whatever the writer did
  * with {@code version}. Run on SQLite and on PostgreSQL by the two subclasses.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 abstract class ChangeFeedTests {
 
 	/** The bound for a change made elsewhere to be served. */

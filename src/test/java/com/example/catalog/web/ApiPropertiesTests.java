@@ -8,10 +8,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import com.example.catalog.support.ProcessOutput;
+
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -23,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * An API key that cannot work stops start-up with API_KEY named; open writes on a public
  * address are announced loudly.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(ProcessOutput.class)
 @Isolated // runs alone: it asserts a warning is absent from the whole process's output
 class ApiPropertiesTests {
 
