@@ -505,16 +505,19 @@ class ProductChangeFeed implements SmartLifecycle {
 		if (lag > this.properties.maxLag().toMillis()) {
 			if (this.lagReported.compareAndSet(false, true)) {
 				this.keys.boundEntryTtl(this.properties.degradedTtl());
+				// Named by its cache's key prefix: services that share a database each
+				// have
+				// their own feed and cursor.
 				logger.warn(
-						"Change feed: {} s behind (CHANGE_FEED_MAX_LAG {}); until it catches up, changes made "
+						"Change feed of '{}': {} s behind (CHANGE_FEED_MAX_LAG {}); until it catches up, changes made "
 								+ "outside this service wait to be applied, and cached products live at most {} "
 								+ "(CHANGE_FEED_DEGRADED_TTL)",
-						lag / 1000, this.properties.maxLag(), this.properties.degradedTtl());
+						this.cache, lag / 1000, this.properties.maxLag(), this.properties.degradedTtl());
 			}
 		}
 		else if (this.lagReported.compareAndSet(true, false)) {
 			this.keys.unboundEntryTtl();
-			logger.info("Change feed: caught up again; cached products live their full TTL");
+			logger.info("Change feed of '{}': caught up again; cached products live their full TTL", this.cache);
 		}
 	}
 

@@ -9,7 +9,6 @@ import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
-import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +17,6 @@ import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestPostgres;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -37,7 +35,6 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 // One class at a time reads the captured output: two captures at once lose lines.
-@ResourceLock(ProcessOutput.CHANGE_FEED_LINES)
 class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 
 	private static final String SCHEMA = TestPostgres.newSchemaName();

@@ -44,9 +44,6 @@ public final class ProcessOutput
 	/** Held by the classes that count the near cache's "on or off" lines. */
 	public static final String NEAR_CACHE_MODE_LINES = "output: near cache mode";
 
-	/** Held by the classes that assert on the change feed's lag warning. */
-	public static final String CHANGE_FEED_LINES = "output: change feed";
-
 	private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(ProcessOutput.class);
 
 	private static final Tee tee = new Tee();
