@@ -51,8 +51,6 @@ class ProductBatchTests {
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry, "127.0.0.1", proxy.port());
 		TestEnvironment.relaxRedisTimeouts(registry);
-		// Audits of sampled hits read the database: none may blur a statement count.
-		registry.add("catalog.cache.audit.sample", () -> "0");
 		registry.add("catalog.api.not-found-per-second", () -> Integer.toString(NOT_FOUND_PER_SECOND));
 	}
 
