@@ -41,7 +41,8 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @ExtendWith(ProcessOutput.class)
-// One class at a time reads the captured output: two captures at once lose lines.
+// Counts the near cache's on-or-off lines, which ClusterTests and
+// NearCacheAutoTests both write.
 @ResourceLock(ProcessOutput.NEAR_CACHE_MODE_LINES)
 class ClusterTests {
 

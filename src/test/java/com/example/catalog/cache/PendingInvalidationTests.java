@@ -48,7 +48,6 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @ExtendWith(ProcessOutput.class)
-// One class at a time reads the captured output: two captures at once lose lines.
 class PendingInvalidationTests {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

@@ -32,9 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * certificate), and serves uncached when it cannot trust the server.
  */
 @IntegrationTest
-// It reads the captured output for a line only a Redis with TLS that the service cannot
-// trust
-// causes, so other classes may run beside it.
+// It reads the captured output for a line that only a Redis with TLS the service
+// cannot trust causes, so other classes may run beside it.
 class RedisTlsTests {
 
 	private static final Path certificates = TestCertificates.create();

@@ -23,14 +23,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.OneProductStorm;
 import com.example.catalog.support.OneProductStorm.Answer;
-import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
@@ -58,8 +56,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * gets a schema of its own.
  */
 @IntegrationTest
-// Its auditor test logs CACHE AUDIT STALE lines that CacheAuditTests looks for by id.
-@ResourceLock(ProcessOutput.CACHE_AUDIT_LINES)
 class PostgresTests implements WritesOfOneProductUnderContention {
 
 	private static final String SCHEMA = "catalog_" + UUID.randomUUID().toString().substring(0, 8);

@@ -44,8 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 @ExtendWith(ProcessOutput.class)
 // Its time bounds leave twice the timeouts they wait for, so it runs beside other
-// classes;
-// it reads the captured output.
+// classes.
 class SqliteConcurrencyTests {
 
 	@DynamicPropertySource

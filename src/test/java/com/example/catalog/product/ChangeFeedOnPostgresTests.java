@@ -34,7 +34,6 @@ import static org.awaitility.Awaitility.await;
  * wakes the feed at its commit.
  */
 @IntegrationTest
-// One class at a time reads the captured output: two captures at once lose lines.
 class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 
 	private static final String SCHEMA = TestPostgres.newSchemaName();

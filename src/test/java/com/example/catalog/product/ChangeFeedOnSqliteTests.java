@@ -8,7 +8,6 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The change feed on SQLite: an outside writer is another connection to the file. */
 @IntegrationTest
-// One class at a time reads the captured output: two captures at once lose lines.
 class ChangeFeedOnSqliteTests extends ChangeFeedTests {
 
 	@DynamicPropertySource

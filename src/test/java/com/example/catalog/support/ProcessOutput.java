@@ -35,12 +35,6 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 public final class ProcessOutput
 		implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback, ParameterResolver {
 
-	/**
-	 * Held by the classes that assert on the consistency auditor's {@code CACHE AUDIT
-	 * STALE} lines, which name products by id only.
-	 */
-	public static final String CACHE_AUDIT_LINES = "output: cache audit";
-
 	/** Held by the classes that count the near cache's "on or off" lines. */
 	public static final String NEAR_CACHE_MODE_LINES = "output: near cache mode";
 
