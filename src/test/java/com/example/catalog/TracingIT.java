@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -25,6 +26,9 @@ import static org.awaitility.Awaitility.await;
  * service, with the standard {@code OTEL_*} variables only: spans reach the collector's
  * {@code /v1/traces} under the given service name, the sampler and its ratio apply, and a
  * request's JSON log lines carry its ids as ECS's {@code trace.id} and {@code span.id}.
+ * With {@code LOG_FORMAT=json}, as here, every line is a JSON object, and the cache lines
+ * carry their outcome and product id as fields of their own ({@link LogFormatIT} reads
+ * the text format).
  */
 class TracingIT {
 
@@ -34,6 +38,7 @@ class TracingIT {
 	void theStandardVariablesConfigureTheExportAndTheLogsCarryTheIds(@TempDir Path folder) throws Exception {
 		Path log = folder.resolve("service.log");
 		String traceId = UUID.randomUUID().toString().replace("-", "");
+		long id;
 		try (OtlpReceiver collector = OtlpReceiver.start()) {
 			Map<String, String> environment = new HashMap<>();
 			environment.put("DATABASE_URL", "jdbc:sqlite:" + folder.resolve("catalog.db"));
@@ -52,7 +57,7 @@ class TracingIT {
 			PackagedService service = PackagedService.start(environment, log);
 			try {
 				service.awaitCacheUp();
-				long id = service.create("Traced");
+				id = service.create("Traced");
 				// Ratio 0: none of these is recorded (at the default 0.1, about 3 would
 				// be).
 				for (int i = 0; i < 30; i++) {
@@ -83,15 +88,28 @@ class TracingIT {
 			}
 		}
 
-		assertThat(Files.readAllLines(log)
-			.stream()
-			.filter((line) -> line.startsWith("{"))
-			.map(this.json::readTree)
+		List<String> written = Files.readAllLines(log);
+		assertThat(written).as("every line is JSON")
+			.isNotEmpty()
+			.allSatisfy((line) -> assertThat(line).startsWith("{"));
+		List<JsonNode> lines = written.stream().map(this.json::readTree).toList();
+		assertThat(lines.stream()
 			.filter((line) -> line.path("message").asString().startsWith("CACHE HIT"))
 			.filter((line) -> traceId.equals(line.path("trace.id").asString())))
 			.as("the traced request's cache line, with its ids")
 			.singleElement()
 			.satisfies((JsonNode line) -> assertThat(line.path("span.id").asString()).matches("[0-9a-f]{16}"));
+		// The cache lines carry their outcome and product id as fields of their own.
+		assertThat(lines).anySatisfy((line) -> {
+			assertThat(line.path("message").asString()).isEqualTo("CACHE MISS: " + id);
+			assertThat(line.path("outcome").asString()).isEqualTo("miss");
+			assertThat(line.path("id").asLong()).isEqualTo(id);
+		});
+		assertThat(lines).anySatisfy((line) -> {
+			assertThat(line.path("message").asString()).isEqualTo("CACHE HIT: " + id);
+			assertThat(line.path("outcome").asString()).isEqualTo("hit");
+			assertThat(line.path("log.level").asString(line.path("log").path("level").asString())).isEqualTo("INFO");
+		});
 	}
 
 }
