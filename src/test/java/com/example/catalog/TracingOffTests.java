@@ -6,9 +6,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.Isolated;
 
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.otlp.OtlpTracingConnectionDetails;

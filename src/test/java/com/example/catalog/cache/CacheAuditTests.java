@@ -11,9 +11,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 
 import com.example.catalog.support.CacheAudits;
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.RedisTopology;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;

@@ -21,12 +21,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DirectRedis;
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 import com.example.catalog.support.TestRedis;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.RedisFaultProxy;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestRedis;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.DedicatedRedis;
 import com.example.catalog.support.IntegrationTest;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.TestCertificates;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;

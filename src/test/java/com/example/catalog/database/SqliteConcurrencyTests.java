@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
-import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.ProcessOutput;
+import com.example.catalog.support.TestEnvironment;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;

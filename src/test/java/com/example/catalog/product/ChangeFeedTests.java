@@ -21,10 +21,10 @@ import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductCache;
 import com.example.catalog.cache.ProductInvalidations;
 import com.example.catalog.cache.ProductKeys;
+import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.SecondInstance;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
-import com.example.catalog.support.ProcessOutput;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
