@@ -121,8 +121,23 @@ public class Gutter {
 		return this.entries.estimatedSize();
 	}
 
-	/** A product read from the database, or a reservation (null lookup). */
-	record Slot(Lookup lookup) {
+	/**
+	 * A product read from the database, or, with a null lookup, a place reserved for a
+	 * read under way. Compared by identity, as the near cache's, so that a read replaces
+	 * only its own reservation: as records two reservations were equal, and a read that
+	 * loaded the old version before a write took the place of one begun after it.
+	 */
+	static final class Slot {
+
+		private final Lookup lookup;
+
+		Slot(Lookup lookup) {
+			this.lookup = lookup;
+		}
+
+		Lookup lookup() {
+			return this.lookup;
+		}
 
 	}
 

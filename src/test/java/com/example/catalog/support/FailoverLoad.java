@@ -108,7 +108,10 @@ public final class FailoverLoad {
 					this.acknowledged.merge(id, seen, Math::max);
 				}
 				else if (seen < mustSee) {
-					this.problems.add("GET %d: version %d after %d was acknowledged".formatted(id, seen, mustSee));
+					// Where it came from (X-Cache) tells a stale Redis entry from a stale
+					// load or gutter copy.
+					this.problems.add("GET %d: version %d after %d was acknowledged (X-Cache %s)".formatted(id, seen,
+							mustSee, response.headers().firstValue("X-Cache").orElse("none")));
 				}
 			}
 		}
