@@ -506,8 +506,7 @@ class ProductChangeFeed implements SmartLifecycle {
 			if (this.lagReported.compareAndSet(false, true)) {
 				this.keys.boundEntryTtl(this.properties.degradedTtl());
 				// Named by its cache's key prefix: services that share a database each
-				// have
-				// their own feed and cursor.
+				// have their own feed and cursor.
 				logger.warn(
 						"Change feed of '{}': {} s behind (CHANGE_FEED_MAX_LAG {}); until it catches up, changes made "
 								+ "outside this service wait to be applied, and cached products live at most {} "

@@ -151,9 +151,9 @@ class RedisDownProtectionTests {
 	/**
 	 * Two reads of a product overlap a write: the first loaded the old version before the
 	 * write committed (which dropped its place in the gutter), the second began after it
-	 * and took a place of its own. The first must not be kept in the second one's place:
-	 * seen once in ClusterFailoverTests as reads of the old version after the new one was
-	 * acknowledged.
+	 * and took a place of its own. The first must not be kept in the second one's place,
+	 * or the old version is served after the new one was acknowledged (very likely the
+	 * stale reads ClusterFailoverTests saw once).
 	 */
 	@Test
 	void aReadThatLoadedTheOldVersionIsNotKeptInPlaceOfALaterRead(@Autowired Gutter gutter) {
