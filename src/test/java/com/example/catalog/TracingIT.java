@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -27,9 +28,11 @@ import static org.awaitility.Awaitility.await;
  * {@code /v1/traces} under the given service name, the sampler and its ratio apply, and a
  * request's JSON log lines carry its ids as ECS's {@code trace.id} and {@code span.id}.
  * With {@code LOG_FORMAT=json}, as here, every line is a JSON object, and the cache lines
- * carry their outcome and product id as fields of their own ({@link LogFormatIT} reads
- * the text format).
+ * carry their outcome and product id as fields of their own
+ * ({@link com.example.catalog.cache.CacheHealthBeforeRedisAnswersIT} reads the text
+ * format).
  */
+@Tag(PackagedService.TAG)
 class TracingIT {
 
 	private final JsonMapper json = JsonMapper.builder().build();

@@ -3,10 +3,10 @@ package com.example.catalog;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.parallel.Isolated;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.ProcessOutput;
+import com.example.catalog.support.RunsAlone;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(ProcessOutput.class)
-@Isolated // runs alone: it reads the whole process's output
+@RunsAlone // it reads the whole process's output
 class TracingOffTests {
 
 	@DynamicPropertySource

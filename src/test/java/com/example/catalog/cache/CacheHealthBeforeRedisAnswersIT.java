@@ -1,6 +1,7 @@
 package com.example.catalog.cache;
 
 import java.io.IOException;
+import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.PackagedService;
@@ -28,8 +30,12 @@ import static org.awaitility.Awaitility.await;
 /**
  * The packaged service started in front of a Redis that accepts connections and never
  * answers: what load balancers and container checks read from {@code /health} while the
- * first Redis command is still waiting. The cache is up only once Redis has answered.
+ * first Redis command is still waiting. The cache is up only once Redis has answered. The
+ * same start shows the jar's default log format, readable text lines
+ * ({@link com.example.catalog.TracingIT} reads the JSON format): a start costs about 10
+ * CPU seconds, and the ITs run CPU-bound.
  */
+@Tag(PackagedService.TAG)
 class CacheHealthBeforeRedisAnswersIT {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());
@@ -50,7 +56,8 @@ class CacheHealthBeforeRedisAnswersIT {
 				// check used to find "up" without any answer from Redis.
 				"REDIS_COMMAND_TIMEOUT", "3s", "REDIS_CONNECT_TIMEOUT", "3s");
 		ExecutorService pollers = Executors.newFixedThreadPool(3);
-		try (PackagedService service = PackagedService.launch(environment, folder.resolve("service.log"))) {
+		Path log = folder.resolve("service.log");
+		try (PackagedService service = PackagedService.launch(environment, log)) {
 			// Several health checks at once from the moment the port opens, as a load
 			// balancer and a container check make them, until well past one command's
 			// timeout.
@@ -68,6 +75,18 @@ class CacheHealthBeforeRedisAnswersIT {
 			await().atMost(Duration.ofSeconds(30))
 				.pollInterval(Duration.ofMillis(200))
 				.untilAsserted(() -> assertThat(service.cacheHealth()).isEqualTo("up"));
+
+			long id = service.create("Logged");
+			for (int i = 0; i < 2; i++) {
+				assertThat(service.send(HttpRequest.newBuilder(service.uri("/products/" + id))).statusCode())
+					.isEqualTo(200);
+			}
+			await().atMost(Duration.ofSeconds(10))
+				.pollInterval(Duration.ofMillis(100))
+				.untilAsserted(() -> assertThat(Files.readAllLines(log))
+					.as("the default log format: text lines, a cache hit among them")
+					.anySatisfy((line) -> assertThat(line).endsWith(": CACHE HIT: " + id))
+					.noneSatisfy((line) -> assertThat(line).startsWith("{")));
 		}
 		finally {
 			pollers.shutdownNow();

@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.DirectRedis;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * while it waits. A new process on the same database and Redis must not serve what the
  * write replaced.
  */
+@Tag(PackagedService.TAG)
 class CrashBeforeInvalidationIT {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

@@ -6,12 +6,12 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.ProcessOutput;
 import com.example.catalog.support.RedisFaultProxy;
+import com.example.catalog.support.RunsAlone;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestRedis;
 
@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @ExtendWith(ProcessOutput.class)
-@Isolated // runs alone: it counts lines in the whole process's output
+@RunsAlone // it counts lines in the whole process's output
 class RedisMissingAtStartTests {
 
 	private static final String OTHER_CONTEXT_SHUTDOWN = "Failed to submit a listener notification task. Event loop shut down?";

@@ -7,11 +7,11 @@ import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 
 import com.example.catalog.support.FailoverLoad;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisTopology;
+import com.example.catalog.support.RunsAlone;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -29,7 +29,7 @@ import static org.awaitility.Awaitility.await;
  * timeouts.
  */
 @IntegrationTest
-@Isolated // runs alone: it times every request against 1 s while a master dies
+@RunsAlone // it times every request against 1 s while a master dies
 class SentinelFailoverTests {
 
 	private static final RedisTopology topology = RedisTopology.sentinel();

@@ -15,6 +15,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.PackagedService;
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * acknowledged with 201 is there with exactly the fields sent. Runs against the jar
  * {@code ./mvnw verify} just built.
  */
+@Tag(PackagedService.TAG)
 class CrashSafetyIT {
 
 	@Test

@@ -27,6 +27,12 @@ import static org.awaitility.Awaitility.await;
  */
 public final class PackagedService implements AutoCloseable {
 
+	/**
+	 * The tag of the classes that run this jar: failsafe selects them by it, with the
+	 * {@link RunsAlone} classes.
+	 */
+	public static final String TAG = "packaged-jar";
+
 	// A start costs ~8 CPU seconds (extracted layout, C1 only), once ~30 (fat jar, C2);
 	// on a shared 2-core machine (load average 13-20 measured here during CI) a start has
 	// taken 110 s of wall time.

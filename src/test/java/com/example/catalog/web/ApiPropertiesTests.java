@@ -3,12 +3,12 @@ package com.example.catalog.web;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import com.example.catalog.support.ProcessOutput;
+import com.example.catalog.support.RunsAlone;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * address are announced loudly.
  */
 @ExtendWith(ProcessOutput.class)
-@Isolated // runs alone: it asserts a warning is absent from the whole process's output
+@RunsAlone // it asserts a warning is absent from the whole process's output
 class ApiPropertiesTests {
 
 	private final ApplicationContextRunner context = new ApplicationContextRunner()
