@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 // Not a RunsAlone class, which runs next to the packaged jar's tests: it is CPU-bound (a
-// second instance, 400 warm-up requests, three bursts of 100) and took 23-31 s there
+// second instance, 400 warm-up requests, three bursts of 100) and took 23-58 s there
 // against 8-12 s alone here.
 @Isolated // runs alone: it times a burst of requests against a bound
 class SilentRedisTests {
