@@ -11,9 +11,10 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 /**
  * A test class that must not share its JVM with other test classes: it times requests
  * against a tight bound, or reads the whole process's output. Surefire leaves it out, and
- * failsafe runs it, one such class at a time, in a JVM of its own next to the tests of
- * the packaged jar, whose services run in processes of their own. Run alone in surefire's
- * JVM, these classes left both cores about half idle for 45 s at the end of the phase.
+ * failsafe runs it, one such class at a time, next to the tests of the packaged jar:
+ * their services run in processes of their own, so no other class starts a Spring context
+ * in failsafe's JVM. Run alone at the end of surefire's run, these classes left both
+ * cores about half idle for 45 s.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
