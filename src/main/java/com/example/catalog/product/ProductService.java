@@ -25,11 +25,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Product use cases with cache-aside. Reads: Redis first; on a miss one caller per id
  * (per instance, and across instances under a fill lease) reads the database and fills
  * Redis. Writes of one product: one at a time ({@link ProductWriters} in this instance,
- * the row lock across instances), a provisional marker inside the transaction (so a
- * process that dies after the commit leaves no old entry behind), the commit, then the
- * final marker and a new generation of the cached list pages. While Redis is unavailable,
- * database reads run inside a bulkhead ({@link FallbackReads}), and a product read
- * moments ago is served from the {@link Gutter}.
+ * the row lock across instances; on SQLite, updates of different products that wait for
+ * the one write connection commit together, see {@link UpdateBatches}), a provisional
+ * marker inside the transaction (so a process that dies after the commit leaves no old
+ * entry behind), the commit, then the final marker and a new generation of the cached
+ * list pages. While Redis is unavailable, database reads run inside a bulkhead
+ * ({@link FallbackReads}), and a product read moments ago is served from the
+ * {@link Gutter}.
  */
 @Service
 class ProductService {
@@ -37,6 +39,8 @@ class ProductService {
 	private final ProductRepository products;
 
 	private final ProductWriters writers;
+
+	private final UpdateBatches updates;
 
 	private final ProductCache cache;
 
@@ -60,12 +64,13 @@ class ProductService {
 
 	private final TransactionTemplate readTransaction;
 
-	ProductService(ProductRepository products, ProductWriters writers, ProductCache cache,
+	ProductService(ProductRepository products, ProductWriters writers, UpdateBatches updates, ProductCache cache,
 			ProductInvalidations invalidations, SingleFlight loads, FillLeases leases, ProductPageCache pages,
 			Gutter gutter, FallbackReads fallback, JsonMapper json, CacheObservations observations,
 			PlatformTransactionManager transactionManager) {
 		this.products = products;
 		this.writers = writers;
+		this.updates = updates;
 		this.cache = cache;
 		this.invalidations = invalidations;
 		this.loads = loads;
@@ -185,7 +190,7 @@ class ProductService {
 	 * committed: no write fails because another changed the product at the same moment.
 	 */
 	ProductResponse update(long id, ProductRequest changes, LongPredicate versionMatches) {
-		ProductResponse updated = this.writers.oneAtATime(id, () -> this.writeTransaction.execute((status) -> {
+		ProductResponse updated = this.writers.oneAtATime(id, () -> this.updates.apply(() -> {
 			Product product = this.products.findLockedById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
