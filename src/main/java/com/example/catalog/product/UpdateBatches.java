@@ -132,9 +132,8 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 		}
 		catch (RuntimeException failed) {
 			if (batch.size() == 1 || databaseUnavailable(failed)) {
-				// Each alone would wait for the lock (busy_timeout) in turn: all get
-				// their
-				// 503 now.
+				// Alone, each would wait for the lock (busy_timeout) in turn: all fail
+				// now.
 				batch.forEach((update) -> update.fail(failed));
 				return;
 			}
