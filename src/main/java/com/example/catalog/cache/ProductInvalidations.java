@@ -8,9 +8,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -19,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 import org.springframework.context.SmartLifecycle;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
@@ -156,6 +164,81 @@ public class ProductInvalidations implements SmartLifecycle {
 				}
 			});
 		}
+	}
+
+	/**
+	 * The provisional markers of several products updated in one transaction, sent
+	 * together before any answer is awaited: one round trip instead of one per product
+	 * while the transaction holds the database's write lock. See
+	 * {@link #prepareInvalidation}.
+	 * @param versions product id to the version being committed
+	 */
+	public void prepareInvalidations(Map<Long, Long> versions) {
+		if (versions.size() <= 1) {
+			versions.forEach(this::prepareInvalidation);
+			return;
+		}
+		boolean marked = this.guard
+			.callIfAnswering(() -> this.redis.execute(
+					(RedisCallback<Boolean>) (connection) -> markTogether(connection.getNativeConnection(), versions)))
+			.isPresent();
+		if (marked && TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_ROLLED_BACK) {
+						versions.forEach((id, version) -> release(id, version, "pending"));
+					}
+				}
+			});
+		}
+	}
+
+	/**
+	 * Sends every marker before awaiting any answer. A Redis that does not know the
+	 * script (restarted since) answers NOSCRIPT: the markers are then written one by one,
+	 * which loads it. Any other failure fails them all, for the guard, as one failed
+	 * marker does.
+	 */
+	@SuppressWarnings("unchecked")
+	private Boolean markTogether(Object nativeConnection, Map<Long, Long> versions) {
+		RedisClusterAsyncCommands<byte[], byte[]> commands = (RedisClusterAsyncCommands<byte[], byte[]>) nativeConnection;
+		byte[] state = bytes("pending");
+		byte[] shortestTtl = number(ProductKeys.MIN_MARKER_TTL.toMillis());
+		byte[] longestTtl = number(this.keys.longestTtlMillis());
+		List<RedisFuture<Long>> answers = new ArrayList<>(versions.size());
+		versions.forEach((id, version) -> answers.add(commands.evalsha(INVALIDATE.getSha1(), ScriptOutputType.INTEGER,
+				new byte[][] { bytes(this.keys.key(id)) }, number(version), state, shortestTtl, longestTtl)));
+		// Lettuce times each command out after the command timeout; this bounds only a
+		// wait it failed to end.
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		boolean unknownScript = false;
+		try {
+			for (RedisFuture<Long> answer : answers) {
+				try {
+					answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				}
+				catch (ExecutionException failed) {
+					if (!(failed.getCause() instanceof RedisNoScriptException)) {
+						throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
+								: new IllegalStateException(failed.getCause());
+					}
+					unknownScript = true;
+				}
+			}
+		}
+		catch (TimeoutException late) {
+			throw new RedisCommandTimeoutException("Provisional markers were not answered in time");
+		}
+		catch (InterruptedException interrupted) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
+		}
+		if (unknownScript) {
+			versions.forEach((id, version) -> this.redis.execute(INVALIDATE, List.of(this.keys.key(id)),
+					number(version), state, shortestTtl, longestTtl));
+		}
+		return Boolean.TRUE;
 	}
 
 	private void release(long id, long version, String state) {

@@ -194,9 +194,8 @@ class ProductService {
 			Product product = this.products.findLockedById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);
 			changes.applyTo(product);
-			Product saved = this.products.saveAndFlush(product);
-			this.invalidations.prepareInvalidation(id, saved.getVersion());
-			return ProductResponse.from(saved);
+			// UpdateBatches writes the provisional marker before the commit.
+			return ProductResponse.from(this.products.saveAndFlush(product));
 		}));
 		afterWrite(updated);
 		return updated;

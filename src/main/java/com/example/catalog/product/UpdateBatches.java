@@ -2,7 +2,10 @@ package com.example.catalog.product;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -16,6 +19,8 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import com.example.catalog.cache.ProductInvalidations;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
@@ -33,13 +38,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Runs updates of products in write transactions. On SQLite, whose one write connection
  * takes one transaction at a time, the updates that queue for it commit together: one
  * thread takes every update waiting (up to {@value #MOST_PER_TRANSACTION}) and applies
- * them in one transaction, one commit for all (a group commit). Each waited for the
- * connection in turn before, and under a 95 % read / 5 % update load an update spent nine
- * tenths of its time there (BENCHMARKS.md). An update that fails before it changes
- * anything (the product is gone, its precondition fails) fails alone; any other failure
- * rolls the transaction back, and each of its updates is applied again in a transaction
- * of its own. Results are handed back only after the commit. On PostgreSQL, where updates
- * of different products run side by side, each runs in its own transaction.
+ * them in one transaction, their provisional markers in one round trip to Redis, one
+ * commit for all (a group commit). Each waited for the connection in turn before, and
+ * under a 95 % read / 5 % update load an update spent nine tenths of its time there
+ * (BENCHMARKS.md). An update that fails before it changes anything (the product is gone,
+ * its precondition fails) fails alone; any other failure rolls the transaction back, and
+ * each of its updates is applied again in a transaction of its own. Results are handed
+ * back only after the commit. On PostgreSQL, where updates of different products run side
+ * by side, each runs in its own transaction.
  */
 @Component
 class UpdateBatches implements InitializingBean, DisposableBean {
@@ -51,11 +57,13 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 
 	private final TransactionTemplate transaction;
 
+	private final ProductInvalidations invalidations;
+
 	private final boolean together;
 
 	private final long maxWaitNanos;
 
-	private final BlockingQueue<Update<?>> queue = new LinkedBlockingQueue<>();
+	private final BlockingQueue<Update> queue = new LinkedBlockingQueue<>();
 
 	private final DistributionSummary perTransaction;
 
@@ -67,9 +75,11 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 	 * @param maxWait how long an update waits for its transaction to begin before its
 	 * 503, the same as for a pooled connection: the wait here replaces that one
 	 */
-	UpdateBatches(DataSourceProperties dataSource, PlatformTransactionManager transactionManager, MeterRegistry meters,
+	UpdateBatches(DataSourceProperties dataSource, PlatformTransactionManager transactionManager,
+			ProductInvalidations invalidations, MeterRegistry meters,
 			@Value("${catalog.database.connection-timeout:5s}") Duration maxWait) {
 		this.transaction = new TransactionTemplate(transactionManager);
+		this.invalidations = invalidations;
 		this.together = String.valueOf(dataSource.determineUrl()).startsWith("jdbc:sqlite:");
 		this.maxWaitNanos = maxWait.toNanos();
 		this.perTransaction = DistributionSummary.builder("catalog.database.updates_per_transaction")
@@ -91,17 +101,21 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 	 * committed; fails with {@link CannotAcquireLockException} (a 503) if its transaction
 	 * did not begin within the connection timeout.
 	 */
-	<T> T apply(Supplier<T> update) {
+	ProductResponse apply(Supplier<ProductResponse> update) {
 		if (!this.together) {
-			return this.transaction.execute((status) -> update.get());
+			return this.transaction.execute((status) -> {
+				ProductResponse updated = update.get();
+				this.invalidations.prepareInvalidation(updated.id(), updated.version());
+				return updated;
+			});
 		}
-		Update<T> queued = new Update<>(update);
+		Update queued = new Update(update);
 		this.queue.add(queued);
 		return queued.await(this.maxWaitNanos);
 	}
 
 	private void write() {
-		List<Update<?>> batch = new ArrayList<>();
+		List<Update> batch = new ArrayList<>();
 		while (this.running) {
 			try {
 				batch.add(this.queue.take());
@@ -121,14 +135,22 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 			}
 			batch.clear();
 		}
-		List<Update<?>> left = new ArrayList<>();
+		List<Update> left = new ArrayList<>();
 		this.queue.drainTo(left);
 		left.forEach((update) -> update.fail(new CannotAcquireLockException("The service is stopping")));
 	}
 
-	private void applyTogether(List<Update<?>> batch) {
+	private void applyTogether(List<Update> batch) {
 		try {
-			this.transaction.executeWithoutResult((status) -> batch.forEach(Update::attempt));
+			this.transaction.executeWithoutResult((status) -> {
+				batch.forEach(Update::attempt);
+				Map<Long, Long> versions = new LinkedHashMap<>();
+				batch.stream()
+					.map(Update::written)
+					.filter(Objects::nonNull)
+					.forEach((updated) -> versions.put(updated.id(), updated.version()));
+				this.invalidations.prepareInvalidations(versions);
+			});
 		}
 		catch (RuntimeException failed) {
 			if (batch.size() == 1 || databaseUnavailable(failed)) {
@@ -141,9 +163,14 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 			// which one failed, and the others apply.
 			logger.debug("{} updates committed together failed ({}); applying each alone", batch.size(),
 					failed.toString());
-			for (Update<?> update : batch) {
+			for (Update update : batch) {
 				try {
-					this.transaction.executeWithoutResult((status) -> update.attempt());
+					this.transaction.executeWithoutResult((status) -> {
+						update.attempt();
+						if (update.written() != null) {
+							this.invalidations.prepareInvalidation(update.written().id(), update.written().version());
+						}
+					});
 					update.publish();
 				}
 				catch (RuntimeException alone) {
@@ -176,7 +203,7 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 	}
 
 	/** One update waiting for, or in, a transaction, and its outcome. */
-	private static final class Update<T> {
+	private static final class Update {
 
 		private static final int WAITING = 0;
 
@@ -184,21 +211,21 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 
 		private static final int WITHDRAWN = 2;
 
-		private final Supplier<T> work;
+		private final Supplier<ProductResponse> work;
 
 		private final AtomicInteger state = new AtomicInteger(WAITING);
 
-		private final CompletableFuture<T> outcome = new CompletableFuture<>();
+		private final CompletableFuture<ProductResponse> outcome = new CompletableFuture<>();
 
 		/** What the last attempt returned, handed back once its transaction committed. */
-		private T result;
+		private ProductResponse result;
 
 		/**
 		 * An attempt's failure that left the transaction usable (nothing was changed).
 		 */
 		private RuntimeException refused;
 
-		Update(Supplier<T> work) {
+		Update(Supplier<ProductResponse> work) {
 			this.work = work;
 		}
 
@@ -223,6 +250,11 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 			}
 		}
 
+		/** What the last attempt wrote, null if it was refused. */
+		ProductResponse written() {
+			return this.result;
+		}
+
 		void publish() {
 			if (this.refused != null) {
 				this.outcome.completeExceptionally(this.refused);
@@ -236,7 +268,7 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 			this.outcome.completeExceptionally(failure);
 		}
 
-		T await(long maxWaitNanos) {
+		ProductResponse await(long maxWaitNanos) {
 			boolean interrupted = false;
 			try {
 				try {
