@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -154,15 +154,8 @@ public class ProductInvalidations implements SmartLifecycle {
 			.isPresent();
 		// If Redis did not take it, the invalidation after the commit is kept and applied
 		// later, as without this step.
-		if (marked && TransactionSynchronizationManager.isSynchronizationActive()) {
-			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-				@Override
-				public void afterCompletion(int status) {
-					if (status == STATUS_ROLLED_BACK) {
-						release(id, version, state);
-					}
-				}
-			});
+		if (marked) {
+			releaseOnRollback(Map.of(id, version), state);
 		}
 	}
 
@@ -182,12 +175,19 @@ public class ProductInvalidations implements SmartLifecycle {
 			.callIfAnswering(() -> this.redis.execute(
 					(RedisCallback<Boolean>) (connection) -> markTogether(connection.getNativeConnection(), versions)))
 			.isPresent();
-		if (marked && TransactionSynchronizationManager.isSynchronizationActive()) {
+		if (marked) {
+			releaseOnRollback(versions, "pending");
+		}
+	}
+
+	// The versions they announce were never committed if the transaction rolls back.
+	private void releaseOnRollback(Map<Long, Long> versions, String state) {
+		if (TransactionSynchronizationManager.isSynchronizationActive()) {
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void afterCompletion(int status) {
 					if (status == STATUS_ROLLED_BACK) {
-						versions.forEach((id, version) -> release(id, version, "pending"));
+						versions.forEach((id, version) -> release(id, version, state));
 					}
 				}
 			});
