@@ -172,11 +172,11 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 						}
 					});
 					update.publish();
+					this.perTransaction.record(1);
 				}
 				catch (RuntimeException alone) {
 					update.fail(alone);
 				}
-				this.perTransaction.record(1);
 			}
 			return;
 		}
