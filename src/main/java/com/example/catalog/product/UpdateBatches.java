@@ -142,20 +142,11 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 
 	private void applyTogether(List<Update> batch) {
 		try {
-			this.transaction.executeWithoutResult((status) -> {
-				batch.forEach(Update::attempt);
-				Map<Long, Long> versions = new LinkedHashMap<>();
-				batch.stream()
-					.map(Update::written)
-					.filter(Objects::nonNull)
-					.forEach((updated) -> versions.put(updated.id(), updated.version()));
-				this.invalidations.prepareInvalidations(versions);
-			});
+			this.transaction.executeWithoutResult((status) -> attemptAll(batch));
 		}
 		catch (RuntimeException failed) {
 			if (batch.size() == 1 || databaseUnavailable(failed)) {
-				// Alone, each would wait for the lock (busy_timeout) in turn: all fail
-				// now.
+				// Alone, each would wait busy_timeout in turn: all fail now.
 				batch.forEach((update) -> update.fail(failed));
 				return;
 			}
@@ -165,12 +156,7 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 					failed.toString());
 			for (Update update : batch) {
 				try {
-					this.transaction.executeWithoutResult((status) -> {
-						update.attempt();
-						if (update.written() != null) {
-							this.invalidations.prepareInvalidation(update.written().id(), update.written().version());
-						}
-					});
+					this.transaction.executeWithoutResult((status) -> attemptAll(List.of(update)));
 					update.publish();
 					this.perTransaction.record(1);
 				}
@@ -182,6 +168,18 @@ class UpdateBatches implements InitializingBean, DisposableBean {
 		}
 		batch.forEach(Update::publish);
 		this.perTransaction.record(batch.size());
+	}
+
+	// Inside the transaction: each update, then the provisional markers of those that
+	// wrote, in one round trip.
+	private void attemptAll(List<Update> updates) {
+		updates.forEach(Update::attempt);
+		Map<Long, Long> versions = new LinkedHashMap<>();
+		updates.stream()
+			.map(Update::written)
+			.filter(Objects::nonNull)
+			.forEach((updated) -> versions.put(updated.id(), updated.version()));
+		this.invalidations.prepareInvalidations(versions);
 	}
 
 	// What the API answers with 503: the database is locked by another process past the
