@@ -8,7 +8,9 @@
 #   VARIANTS="shared=BENCH_PREPARE=shared skip=BENCH_PREPARE=skip dedicated=BENCH_PREPARE=dedicated"
 # (BENCH_PREPARE is read by the stage timers only; a build without them ignores it.) JAR=path
 # among a variant's settings runs that jar, e.g. VARIANTS="base=JAR=/tmp/base.jar fix=" compares
-# a copy of the jar before a change with the checkout's build.
+# a copy of the jar before a change with the checkout's build; JAVA=path runs it on another java,
+# e.g. VARIANTS="jdk17= jdk25=JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java" H_ALL=1 (each mix
+# then compared with the hits of its own service).
 # The stage timers are not in the service: for them, `git apply bench/results/write-split-
 # instrumentation.diff`, build, run, then `git checkout src`. Without them the script still
 # gives the PUT's time in the server and the write pool's wait and hold (Hikari's meters).
@@ -26,9 +28,13 @@
 # Prints, per variant: req/s, p50/p99, non-2xx, the PUT's mean time by stage and each stage's
 # share of the PUT's mean server time; and the ratios m/h (req/s) and p99 m / p99 h.
 #
+# DB=postgresql runs each variant on PostgreSQL (127.0.0.1:5432, trust auth, database test) in a
+# schema of its own, made and seeded (N products, through the variant's API) for the run and
+# dropped after it; the pool meters are then those of PostgreSQL's pool (all connections).
+#
 # Usage: bench/write-split.sh    (about 5 minutes with the defaults and three variants)
 # Env:   N=1000 THREADS=2 CONNS=64 WARM_S=30 PHASE_S=10 ROUNDS=3 OUT=bench/results/write-split.txt H_ALL=0
-#        VARIANTS="base=" BENCH_QUIET_WAIT=60 BENCH_KEEP=0 BENCH_JAVA_OPTS=
+#        VARIANTS="base=" DB=sqlite BENCH_QUIET_WAIT=60 BENCH_KEEP=0 BENCH_JAVA_OPTS=
 source "$(dirname "$0")/lib.sh"
 
 N="${N:-1000}"
@@ -40,32 +46,43 @@ ROUNDS="${ROUNDS:-3}"
 VARIANTS="${VARIANTS:-base=}"
 OUT="${OUT:-$BENCH_DIR/results/write-split.txt}"
 H_ALL="${H_ALL:-0}"   # 1: Redis hits measured on every variant (h<variant>), each mix compared with its own
+DB="${DB:-sqlite}"
+case "$DB" in sqlite | postgresql) ;; *) die "DB=$DB: sqlite or postgresql" ;; esac
 
 bench_init
 bench_need wrk wrk
 bench_need_service
 bench_need python3 python3
 bench_need java openjdk-17-jdk-headless
+[ "$DB" = sqlite ] || bench_need psql postgresql-client
 
 JAR="$(bench_jar)"
 T="$BENCH_TMP"
 log "jar: $JAR; variants: $VARIANTS; temp dir $T"
 
 # ------------------------------------------------------------------------------ set-up
-# The seed: one service on a first file, then a copy of that file per variant.
+# The seed: one service on a first file, then a copy of that file per variant (on PostgreSQL,
+# each variant's service seeds its own schema).
+PG_SCHEMAS=()
+pg() { psql -h 127.0.0.1 -U postgres -d test -qAt -c "$1"; }
+if [ "$DB" = postgresql ]; then
+	trap 'bench_cleanup; for s in "${PG_SCHEMAS[@]}"; do pg "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done' EXIT
+fi
 SEED_DB="$T/seed/catalog.db"
 SEED_REDIS="$(bench_free_port)"
 SEED_PORT="$(bench_free_port)"
-bench_start_redis "$SEED_REDIS"
-SEED_REDIS_PID="$REDIS_PID"
-bench_start_app "$JAR" "$SEED_PORT" "$SEED_REDIS" "$SEED_DB" "$T/app-seed.log" CHANGE_FEED_ENABLED=false
-SEED_APP_PID="$APP_PID"
-log "seeding $N products"
-bench_seed "$SEED_PORT" "$N" "$T/ids.txt"
-kill "$SEED_APP_PID" 2>/dev/null || true
-wait "$SEED_APP_PID" 2>/dev/null || true
-bench_untrack "$SEED_APP_PID"
-bench_kill9 "$SEED_REDIS_PID"
+if [ "$DB" = sqlite ]; then
+	bench_start_redis "$SEED_REDIS"
+	SEED_REDIS_PID="$REDIS_PID"
+	bench_start_app "$JAR" "$SEED_PORT" "$SEED_REDIS" "$SEED_DB" "$T/app-seed.log" CHANGE_FEED_ENABLED=false
+	SEED_APP_PID="$APP_PID"
+	log "seeding $N products"
+	bench_seed "$SEED_PORT" "$N" "$T/ids.txt"
+	kill "$SEED_APP_PID" 2>/dev/null || true
+	wait "$SEED_APP_PID" 2>/dev/null || true
+	bench_untrack "$SEED_APP_PID"
+	bench_kill9 "$SEED_REDIS_PID"
+fi
 
 NAMES=()
 declare -A PORT MGMT APP CPU_MS
@@ -81,17 +98,34 @@ for v in $VARIANTS; do
 		[ -f "$vjar" ] || die "variant $name: no jar $vjar"
 		envs="$(printf '%s' ",$envs," | sed "s|,JAR=[^,]*,|,|; s|^,||; s|,$||")"
 	fi
+	vjava="${BENCH_JAVA:-java}"
+	if [[ ",$envs," =~ ,JAVA=([^,]*), ]]; then
+		vjava="${BASH_REMATCH[1]}"
+		[ -x "$vjava" ] || die "variant $name: no java $vjava"
+		envs="$(printf '%s' ",$envs," | sed "s|,JAVA=[^,]*,|,|; s|^,||; s|,$||")"
+	fi
 	mkdir -p "$T/$name"
-	sqlite3 "$SEED_DB" ".backup '$T/$name/catalog.db'"
+	if [ "$DB" = sqlite ]; then
+		sqlite3 "$SEED_DB" ".backup '$T/$name/catalog.db'"
+	else
+		schema="write_split_${name//[^a-zA-Z0-9]/_}_$$"
+		PG_SCHEMAS+=("$schema")
+		pg "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+		envs="DATABASE_URL=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$schema,SPRING_DATASOURCE_USERNAME=postgres${envs:+,$envs}"
+	fi
 	rport="$(bench_free_port)"
 	PORT[$name]="$(bench_free_port)"
 	MGMT[$name]="$(bench_free_port)"
 	bench_start_redis "$rport"
 	# shellcheck disable=SC2086
-	MANAGEMENT_PORT="${MGMT[$name]}" bench_start_app "$vjar" "${PORT[$name]}" "$rport" "$T/$name/catalog.db" "$T/app-$name.log" \
+	BENCH_JAVA="$vjava" MANAGEMENT_PORT="${MGMT[$name]}" bench_start_app "$vjar" "${PORT[$name]}" "$rport" "$T/$name/catalog.db" "$T/app-$name.log" \
 		LOGGING_LEVEL_ROOT=WARN LOGGING_LEVEL_COM_EXAMPLE_CATALOG=WARN CACHE_LOG_LEVEL=WARN ${envs//,/ }
 	APP[$name]="$APP_PID"
-	log "$name: api ${PORT[$name]}, management ${MGMT[$name]}, redis $rport, env: ${envs:-none}"
+	log "$name: api ${PORT[$name]}, management ${MGMT[$name]}, redis $rport, java $vjava, env: ${envs:-none}"
+	if [ "$DB" = postgresql ]; then
+		log "$name: seeding $N products"
+		bench_seed "${PORT[$name]}" "$N" "$T/ids-$name.txt"
+	fi
 	bench_fill_cache "${PORT[$name]}" "$N"
 done
 REF="${NAMES[0]}"
@@ -152,7 +186,7 @@ mkdir -p "$(dirname "$OUT")"
 COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 DIRTY="$(git -C "$REPO_DIR" status --porcelain -- src | grep -c . || true)"
 {
-	echo "bench/write-split.sh  $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT$([ "$DIRTY" = 0 ] || echo " + $DIRTY changed files under src/")  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds, alternated"
+	echo "bench/write-split.sh  $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT$([ "$DIRTY" = 0 ] || echo " + $DIRTY changed files under src/")  DB=$DB  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds, alternated"
 	echo "machine: $(nproc) cores; $(java -version 2>&1 | head -n 1); load avg when the measured rounds began: $LOAD_MEASURED_START"
 	cpu_per_req() { awk -v c="$1" -v n="$(bench_rounds_sum "$2" requests)" 'BEGIN { printf "%.3f", (n > 0) ? c / n : 0 }'; }
 	printf '%-28s %8s %8s %8s %7s %6s %7s %9s   %s\n' phase "req/s" "p50 ms" "p99 ms" non2xx "m/h" "p99 m/h" "JVM ms/req" "CPU of others per round (cores)"
@@ -170,10 +204,14 @@ DIRTY="$(git -C "$REPO_DIR" status --porcelain -- src | grep -c . || true)"
 			"$(ratio "$(pct "m$name" 99)" "$(pct "$hp" 99)")" "$(cpu_per_req "${CPU_MS[$name]}" "m$name")" "${OTHERS[$name]}"
 	done
 	echo
-	python3 - "$T" "$ROUNDS" "${NAMES[@]}" "$((ROUNDS * PHASE_S))" <<'PY'
+	python3 - "$T" "$ROUNDS" "$DB" "${NAMES[@]}" "$((ROUNDS * PHASE_S))" <<'PY'
 import re, sys
 from collections import defaultdict
-tmp, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:-1]
+tmp, rounds, db, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:-1]
+# SQLite's write pool is named "sqlite"; on PostgreSQL there is one pool for all connections.
+def write_pool(pool):
+    return pool == 'sqlite' if db == 'sqlite' else not pool.startswith('sqlite')
+pool_name = 'sqlite' if db == 'sqlite' else 'postgresql (all connections)' 
 line = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+([-0-9.eE+NaInf]+)$')
 def parse(path):
     out = defaultdict(float)
@@ -189,7 +227,7 @@ def parse(path):
         lab = dict(re.findall(r'(\w+)="([^"]*)"', labels))
         if metric.startswith('http_server_requests_seconds_') and lab.get('method') == 'PUT':
             out[('put', metric.rsplit('_', 1)[1])] += value
-        elif metric.startswith('hikaricp_connections_') and lab.get('pool') == 'sqlite':
+        elif metric.startswith('hikaricp_connections_') and write_pool(lab.get('pool', '')):
             for kind in ('acquire', 'usage', 'creation'):
                 if metric.startswith('hikaricp_connections_%s_seconds_' % kind):
                     out[(kind, metric.rsplit('_', 1)[1])] += value
@@ -217,8 +255,8 @@ for name in names:
     put = mean_ms(d, 'put')
     print('variant %s: %d PUTs measured, mean server time %s ms' % (name, d[('put', 'count')], '%.3f' % put if put else 'n/a'))
     acq, use = mean_ms(d, 'acquire'), mean_ms(d, 'usage')
-    print('  pool sqlite (all its users): %d acquires, mean wait %s ms; mean hold %s ms'
-          % (d[('acquire', 'count')], '%.3f' % acq if acq is not None else 'n/a', '%.3f' % use if use is not None else 'n/a'))
+    print('  pool %s (all its users): %d acquires, mean wait %s ms; mean hold %s ms'
+          % (pool_name, d[('acquire', 'count')], '%.3f' % acq if acq is not None else 'n/a', '%.3f' % use if use is not None else 'n/a'))
     if mean_ms(d, 'stage:total') is None:
         print('  (no stage timers in this build)')
         continue
@@ -241,8 +279,8 @@ for name in names:
           % (hold, holdc, 100 * holdc / hold, holdq, 100 * holdq / hold, hold - holdc - holdq, 100 * (hold - holdc - holdq) / hold))
     if use is not None:
         secs = float(sys.argv[-1])
-        print('  pool sqlite: held %.3f ms per use (Hikari), busy %.0f%% of the measured time (%d uses in %.0f s; PUTs %.0f/s)'
-              % (use, 100 * d[('usage', 'sum')] / secs if secs else 0, d[('usage', 'count')], secs, d[('put', 'count')] / secs if secs else 0))
+        print('  pool %s: held %.3f ms per use (Hikari), busy %.0f%% of the measured time (%d uses in %.0f s; PUTs %.0f/s)'
+              % (pool_name, use, 100 * d[('usage', 'sum')] / secs if secs else 0, d[('usage', 'count')], secs, d[('put', 'count')] / secs if secs else 0))
 PY
 	bench_load_note
 } | tee "$OUT"
