@@ -29,8 +29,7 @@
 # hit phase: a few hundred of its ~100,000 requests. f follows, d comes last (it kills Redis).
 #
 # Prints one table (req/s, p50, p99, p99.9) and the ratios b/a, b/c, d/c, g/a, e/b and ep/bp;
-# writes to OUT_DIR
-# (default bench/results) the table (run.txt), each phase's latency at nine percentiles
+# writes to OUT_DIR (default bench/results) the table (run.txt), each phase's latency at nine percentiles
 # (latency.dat) and a latency chart drawn from them (latency.png, gnuplot, by
 # bench/plot-latency.sh, which redraws it alone). The exit status is 1 when any request failed
 # (5xx, socket errors); speed goals are reported, never fatal.
@@ -169,7 +168,6 @@ if [ "$PG" != 0 ]; then
 	bench_kill9 "$REDIS_PID_P"
 fi
 if [ "$HAS_LIST" = 1 ]; then
-	bench_fill_cache "$PORT_S" "$N"
 	bench_run_wrk f-1 "http://127.0.0.1:$PORT_S" get-random.lua "$PHASE_S" 0 $((PAGES - 1)) f "/products?page=%d&size=20"
 fi
 log "kill -9 redis-server of S"

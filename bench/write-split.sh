@@ -64,7 +64,7 @@ log "jar: $JAR; variants: $VARIANTS; temp dir $T"
 # The seed: one service on a first file, then a copy of that file per variant (on PostgreSQL,
 # each variant's service seeds its own schema).
 PG_SCHEMAS=()
-pg() { psql -h 127.0.0.1 -U postgres -d test -qAt -c "$1"; }
+pg() { psql -h 127.0.0.1 -U postgres -d test -qAt -c "SET client_min_messages = warning; $1"; }
 if [ "$DB" = postgresql ]; then
 	trap 'bench_cleanup; for s in "${PG_SCHEMAS[@]}"; do pg "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done' EXIT
 fi
