@@ -224,7 +224,9 @@ class RedisOutageTests {
 	void replacesAConnectionWhosePeerVanishedWithoutClosingIt() {
 		long id = create("Juicer", "45.00");
 		read(id);
-		assertThat(read(id).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
+		// Caching may still be settling after the test before (once in CI the second read
+		// was a BYPASS): wait for it, within bounds, before the connection is silenced.
+		TestProducts.awaitCacheHit(this.http, id);
 		int connectionsBefore = proxy.connectionsAccepted();
 
 		proxy.silenceLiveConnections();
