@@ -182,8 +182,15 @@ class NearCacheTests {
 			.expectHeader()
 			.valueEquals("X-Cache-Counts", "hit=2, miss=0, bypass=0");
 		assertThat(nearHits()).as("near hits of the first batch").isEqualTo(before + 1);
-		this.http.get().uri(batch).exchange().expectStatus().isOk();
-		assertThat(nearHits()).as("near hits of the second batch").isEqualTo(before + 3);
+		// A later batch finds both near. Awaited: once in CI (a loaded machine) one of
+		// the
+		// two was not near in the second batch; batches that kept nothing never get
+		// there.
+		await().atMost(INVALIDATION_BOUND).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+			double beforeBatch = nearHits();
+			this.http.get().uri(batch).exchange().expectStatus().isOk();
+			assertThat(nearHits()).as("near hits of a later batch").isEqualTo(beforeBatch + 2);
+		});
 
 		TestProducts.update(this.writer.http(), other, "{\"stock_quantity\": 7}");
 		await().atMost(INVALIDATION_BOUND)
