@@ -92,12 +92,21 @@ ci_start_service() {
   api_key="$CI_NAME-$(date +%s%N)"
   service_log="$TMP/service.log"
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --loglevel warning \
-    >"$TMP/redis.log" 2>&1 &
-  PIDS+=("$!")
-  for _ in $(seq 1 100); do
-    redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
-    sleep 0.05
+  # A port nothing listens on may still be the local end of a connection (the free ports
+  # are drawn from a range that overlaps the ephemeral one): on "Address already in use"
+  # another port is tried.
+  for attempt in 1 2 3 4 5; do
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --loglevel warning \
+      >"$TMP/redis.log" 2>&1 &
+    PIDS+=("$!")
+    for _ in $(seq 1 100); do
+      redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+      grep -q 'Address already in use' "$TMP/redis.log" && break
+      sleep 0.05
+    done
+    grep -q 'Address already in use' "$TMP/redis.log" || break
+    log "port $redis_port is taken (attempt $attempt); trying another"
+    redis_port="$(free_port)"
   done
   redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG || die "redis-server did not start: $(cat "$TMP/redis.log")"
 

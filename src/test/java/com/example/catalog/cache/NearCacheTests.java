@@ -182,10 +182,8 @@ class NearCacheTests {
 			.expectHeader()
 			.valueEquals("X-Cache-Counts", "hit=2, miss=0, bypass=0");
 		assertThat(nearHits()).as("near hits of the first batch").isEqualTo(before + 1);
-		// A later batch finds both near. Awaited: once in CI (a loaded machine) one of
-		// the
-		// two was not near in the second batch; batches that kept nothing never get
-		// there.
+		// A later batch finds both near. Awaited: once in CI one of the two was not
+		// near in the second batch; batches that kept nothing never get there.
 		await().atMost(INVALIDATION_BOUND).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
 			double beforeBatch = nearHits();
 			this.http.get().uri(batch).exchange().expectStatus().isOk();
