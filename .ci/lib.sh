@@ -40,7 +40,10 @@ for cmd in java redis-server redis-cli node npm curl; do
 done
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# A free port that no earlier call of this script handed out.
+# A free port that no earlier call of this script handed out. Neither listened on nor the
+# local end of any connection (the range overlaps the kernel's ephemeral ports: a port
+# nothing listens on failed a bind with "Address already in use" once), as
+# bench/lib.sh's bench_free_port checks.
 USED_PORTS=" "
 free_port() {
   local p
@@ -48,6 +51,7 @@ free_port() {
     p=$((20000 + RANDOM % 40000))
     case "$USED_PORTS" in *" $p "*) continue ;; esac
     port_open "$p" && continue
+    ss -Htan "( sport = :$p )" 2>/dev/null | grep -q . && continue
     USED_PORTS="$USED_PORTS$p "
     echo "$p"
     return 0
@@ -92,21 +96,12 @@ ci_start_service() {
   api_key="$CI_NAME-$(date +%s%N)"
   service_log="$TMP/service.log"
 
-  # A port nothing listens on may still be the local end of a connection (the free ports
-  # are drawn from a range that overlaps the ephemeral one): on "Address already in use"
-  # another port is tried.
-  for attempt in 1 2 3 4 5; do
-    redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --loglevel warning \
-      >"$TMP/redis.log" 2>&1 &
-    PIDS+=("$!")
-    for _ in $(seq 1 100); do
-      redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
-      grep -q 'Address already in use' "$TMP/redis.log" && break
-      sleep 0.05
-    done
-    grep -q 'Address already in use' "$TMP/redis.log" || break
-    log "port $redis_port is taken (attempt $attempt); trying another"
-    redis_port="$(free_port)"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --loglevel warning \
+    >"$TMP/redis.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.05
   done
   redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG || die "redis-server did not start: $(cat "$TMP/redis.log")"
 
