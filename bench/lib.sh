@@ -124,6 +124,10 @@ bench_free_port() {
 	die "no free port found"
 }
 
+# bench_psql SQL: runs SQL on the local PostgreSQL (127.0.0.1:5432, trust auth, database test)
+# unaligned and quiet, NOTICE lines off; fails on the first error.
+bench_psql() { psql -h 127.0.0.1 -U postgres -d test -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning; $1"; }
+
 # Dies unless the ports given (from bench_free_port, drawn one at a time) are all different.
 bench_distinct_ports() {
 	[ "$(printf '%s\n' "$@" | sort -u | wc -l)" -eq "$#" ] || die "port clash, run again"

@@ -92,9 +92,8 @@ bench_start_app "$JAR" "$PORT_G" "$REDIS_PORT" "$DB" "$T/app-G.log" MANAGEMENT_P
 
 if [ "$PG" != 0 ]; then
 	SCHEMA="bench_run_$$"
-	pg() { psql -h 127.0.0.1 -U postgres -d test -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-	trap 'bench_cleanup; pg "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true' EXIT
-	pg "CREATE SCHEMA $SCHEMA" >/dev/null
+	trap 'bench_cleanup; bench_psql "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true' EXIT
+	bench_psql "CREATE SCHEMA $SCHEMA" >/dev/null
 	REDIS_PID_S="$REDIS_PID"
 	bench_start_redis "$REDIS_PORT_P"
 	REDIS_PID_P="$REDIS_PID"
@@ -103,7 +102,7 @@ if [ "$PG" != 0 ]; then
 		DATABASE_URL="jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$SCHEMA" SPRING_DATASOURCE_USERNAME=postgres
 	APP_PID_P="$APP_PID"
 	# The same products as bench_seed's, inserted in one statement (through the API they took minutes).
-	pg "SET search_path = $SCHEMA; INSERT INTO products (name, name_lower, description, price_cents, stock_quantity,
+	bench_psql "SET search_path = $SCHEMA; INSERT INTO products (name, name_lower, description, price_cents, stock_quantity,
 		created_at, updated_at, version) SELECT 'seed-' || i, 'seed-' || i, 'seeded for the benchmark',
 		(i % 500 + 1) * 100 + i % 100, i % 50, now(), now(), 0 FROM generate_series(1, $N) AS i" >/dev/null
 	log "P: PostgreSQL schema $SCHEMA, $N products; api $PORT_P (management $MGMT_P) -> redis $REDIS_PORT_P"

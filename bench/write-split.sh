@@ -64,9 +64,8 @@ log "jar: $JAR; variants: $VARIANTS; temp dir $T"
 # The seed: one service on a first file, then a copy of that file per variant (on PostgreSQL,
 # each variant's service seeds its own schema).
 PG_SCHEMAS=()
-pg() { psql -h 127.0.0.1 -U postgres -d test -qAt -c "SET client_min_messages = warning; $1"; }
 if [ "$DB" = postgresql ]; then
-	trap 'bench_cleanup; for s in "${PG_SCHEMAS[@]}"; do pg "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done' EXIT
+	trap 'bench_cleanup; for s in "${PG_SCHEMAS[@]}"; do bench_psql "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done' EXIT
 fi
 SEED_DB="$T/seed/catalog.db"
 SEED_REDIS="$(bench_free_port)"
@@ -110,7 +109,7 @@ for v in $VARIANTS; do
 	else
 		schema="write_split_${name//[^a-zA-Z0-9]/_}_$$"
 		PG_SCHEMAS+=("$schema")
-		pg "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+		bench_psql "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
 		envs="DATABASE_URL=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$schema,SPRING_DATASOURCE_USERNAME=postgres${envs:+,$envs}"
 	fi
 	rport="$(bench_free_port)"
