@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -35,6 +36,7 @@ import static org.awaitility.Awaitility.await;
  * page hits, and by the full audit on the management port.
  */
 @IntegrationTest
+@Order(5) // among the longest classes: started first (junit-platform.properties)
 @ExtendWith(ProcessOutput.class)
 class CacheAuditTests {
 

@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.IntegrationTest;
@@ -46,6 +47,7 @@ import static org.awaitility.Awaitility.await;
  * 5 s here; {@code bench/storm.sh} runs it longer ({@code -Dstorm.seconds=N}).
  */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 class CacheStormTests {
 
 	private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)");

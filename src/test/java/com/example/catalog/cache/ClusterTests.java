@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -40,6 +41,7 @@ import static org.awaitility.Awaitility.await;
  * master.
  */
 @IntegrationTest
+@Order(5) // among the longest classes: started first (junit-platform.properties)
 @ExtendWith(ProcessOutput.class)
 // Counts the near cache's on-or-off lines, which ClusterTests and
 // NearCacheAutoTests both write.

@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -57,6 +58,7 @@ import static org.mockito.Mockito.reset;
  * lease a write voids, keeps nobody waiting longer than the lease.
  */
 @IntegrationTest
+@Order(2) // among the longest classes: started first (junit-platform.properties)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FillLeaseTests {
 

@@ -44,6 +44,7 @@ import static org.awaitility.Awaitility.await;
  * Cluster it stays off: ClusterTests.)
  */
 @IntegrationTest
+@Order(2) // among the longest classes: started first (junit-platform.properties)
 @TestPropertySource(properties = "catalog.cache.near.enabled=auto")
 @ExtendWith(ProcessOutput.class)
 // Counts the near cache's on-or-off lines, which ClusterTests and

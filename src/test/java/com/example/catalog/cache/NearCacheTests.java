@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -56,6 +57,7 @@ import static org.mockito.Mockito.doAnswer;
  * whenever it can no longer hear about A's writes.
  */
 @IntegrationTest
+@Order(3) // among the longest classes: started first (junit-platform.properties)
 @TestPropertySource(properties = "catalog.cache.near.enabled=auto")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NearCacheTests {

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -47,6 +48,7 @@ import static org.awaitility.Awaitility.await;
  * their own products away from the cache meanwhile.
  */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 @ExtendWith(ProcessOutput.class)
 class PendingInvalidationTests {
 

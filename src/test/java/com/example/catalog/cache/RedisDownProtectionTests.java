@@ -23,6 +23,7 @@ import jakarta.persistence.EntityManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.DatabaseStatements;
@@ -51,6 +52,7 @@ import static org.awaitility.Awaitility.await;
  * gutter hits must not be.
  */
 @IntegrationTest
+@Order(5) // among the longest classes: started first (junit-platform.properties)
 class RedisDownProtectionTests {
 
 	private static final Duration GUTTER_TTL = Duration.ofSeconds(2);

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.DirectRedis;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * hit is audited, and after each test the auditor must have found none stale.
  */
 @IntegrationTest
+@Order(3) // among the longest classes: started first (junit-platform.properties)
 class RedisOutageTests {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

@@ -22,6 +22,7 @@ import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.cache.ProductKeys;
@@ -56,6 +57,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * gets a schema of its own.
  */
 @IntegrationTest
+@Order(1) // among the longest classes: started first (junit-platform.properties)
 class PostgresTests implements WritesOfOneProductUnderContention {
 
 	private static final String SCHEMA = "catalog_" + UUID.randomUUID().toString().substring(0, 8);

@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -42,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * writes again once the lock is gone.
  */
 @IntegrationTest
+@Order(2) // among the longest classes: started first (junit-platform.properties)
 @ExtendWith(ProcessOutput.class)
 // Its time bounds leave twice the timeouts they wait for, so it runs beside other
 // classes.

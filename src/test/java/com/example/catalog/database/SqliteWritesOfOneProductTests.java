@@ -1,6 +1,7 @@
 package com.example.catalog.database;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Order;
 
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.RedisFaultProxy;
@@ -16,6 +17,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * beside other classes while {@link SqliteConcurrencyTests} waits for the output lock.
  */
 @IntegrationTest
+@Order(1) // among the longest classes: started first (junit-platform.properties)
 class SqliteWritesOfOneProductTests implements WritesOfOneProductUnderContention {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

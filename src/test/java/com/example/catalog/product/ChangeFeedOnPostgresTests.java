@@ -10,6 +10,7 @@ import java.util.List;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.CacheAudits;
@@ -34,6 +35,7 @@ import static org.awaitility.Awaitility.await;
  * wakes the feed at its commit.
  */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 
 	private static final String SCHEMA = TestPostgres.newSchemaName();

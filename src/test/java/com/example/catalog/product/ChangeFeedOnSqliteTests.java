@@ -1,5 +1,7 @@
 package com.example.catalog.product;
 
+import org.junit.jupiter.api.Order;
+
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 
@@ -8,6 +10,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The change feed on SQLite: an outside writer is another connection to the file. */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 class ChangeFeedOnSqliteTests extends ChangeFeedTests {
 
 	@DynamicPropertySource

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import jakarta.persistence.EntityManagerFactory;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * errors.
  */
 @IntegrationTest
+@Order(3) // among the longest classes: started first (junit-platform.properties)
 class ProductApiTests {
 
 	@DynamicPropertySource

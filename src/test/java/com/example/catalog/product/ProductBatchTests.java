@@ -11,6 +11,7 @@ import jakarta.persistence.EntityManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.cache.ProductKeys;
@@ -40,6 +41,7 @@ import static org.awaitility.Awaitility.await;
  * found.
  */
 @IntegrationTest
+@Order(5) // among the longest classes: started first (junit-platform.properties)
 class ProductBatchTests {
 
 	private static final RedisFaultProxy proxy = RedisFaultProxy.start(TestRedis.host(), TestRedis.port());

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.example.catalog.support.IntegrationTest;
@@ -38,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * write lock while the updates arrive, so that they queue.
  */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 class UpdateBatchesTests {
 
 	@DynamicPropertySource

@@ -29,6 +29,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -58,6 +59,7 @@ import static org.junit.jupiter.params.provider.Arguments.argumentSet;
  * not send them (a body shorter than its Content-Length, broken chunked framing).
  */
 @IntegrationTest
+@Order(4) // among the longest classes: started first (junit-platform.properties)
 class HostileInputTests {
 
 	private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
