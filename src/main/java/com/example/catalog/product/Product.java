@@ -83,7 +83,7 @@ class Product {
 	}
 
 	// Millisecond precision is what both SQLite and the JSON round trip keep.
-	private static Instant now() {
+	static Instant now() {
 		return Instant.now().truncatedTo(ChronoUnit.MILLIS);
 	}
 
@@ -118,7 +118,12 @@ class Product {
 	}
 
 	void setPrice(BigDecimal price) {
-		this.priceCents = price.movePointRight(2).longValueExact();
+		this.priceCents = cents(price);
+	}
+
+	/** A price as it is stored: whole cents. */
+	static long cents(BigDecimal price) {
+		return price.movePointRight(2).longValueExact();
 	}
 
 	int getStockQuantity() {

@@ -118,7 +118,7 @@ record ProductRequest(
 	}
 
 	// An empty description means "no description".
-	private String normalizedDescription() {
+	String normalizedDescription() {
 		return (this.description == null || this.description.isEmpty()) ? null : this.description;
 	}
 

@@ -159,6 +159,53 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 			.jsonPath("$.name")
 			.isEqualTo("Anvil");
 
+		// Only a change moves the version; an empty description removes it; a new name is
+		// found by the name filter.
+		String updatedAt = this.http.put()
+			.uri(location)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"price": 0.10, "quantity": 3}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(TestProducts.JSON_OBJECT)
+			.returnResult()
+			.getResponseBody()
+			.get("updated_at")
+			.toString();
+		this.http.get()
+			.uri(location)
+			.exchange()
+			.expectBody()
+			.jsonPath("$.version")
+			.isEqualTo(1)
+			.jsonPath("$.updated_at")
+			.isEqualTo(updatedAt);
+		this.http.put()
+			.uri(location)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("""
+					{"name": "Anvil II", "description": ""}""")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.version")
+			.isEqualTo(2)
+			.jsonPath("$.description")
+			.isEqualTo(null)
+			.jsonPath("$.price")
+			.isEqualTo(0.10);
+		this.http.get()
+			.uri("/products?name=anvil ii")
+			.exchange()
+			.expectBody()
+			.jsonPath("$.items[0].name")
+			.isEqualTo("Anvil II")
+			.jsonPath("$.items[0].version")
+			.isEqualTo(2);
+
 		this.http.delete().uri(location).exchange().expectStatus().isNoContent();
 		this.http.get().uri(location).exchange().expectStatus().isNotFound();
 	}
