@@ -34,6 +34,13 @@ cleanup() {
   local status=$?
   set +e
   [ -n "${reader:-}" ] && kill "$reader" 2>/dev/null
+  if [ "$status" -ne 0 ]; then
+    # What the instances said, for the failure above: it is gone after `down -v`.
+    for container in ${api_1:-} ${api_2:-}; do
+      echo "--- last log lines of $container" >&2
+      podman logs --tail 40 "$container" 2>&1 | cut -c1-400 >&2
+    done
+  fi
   compose down -v -t "$GRACE" >"$work/compose-down.log" 2>&1
   podman network rm -f "${PROJECT}_default" >/dev/null 2>&1
   rm -rf "$work"
@@ -135,10 +142,22 @@ log "ha: master stopped: $total reads, all 200 ($bypass served without the cache
 
 status=$(http PUT "http://127.0.0.1:$port_1/products/$id" -H 'Content-Type: application/json' --data '{"name": "HA check 2"}')
 [ "$status" = 200 ] || fail "ha: PUT through api-1 after the fail-over answered $status"
-read_as "$port_2" MISS api-2
+# The first read after the write comes from the database: a MISS, or a BYPASS when api-2
+# skipped Redis for that moment (seen once in CI on 2026-12-06: the first marker written
+# after a fail-over may still go to the stopped master and fail). Either way the new name,
+# and then a HIT of it within a few seconds.
+status=$(http GET "http://127.0.0.1:$port_2/products/$id")
+first=$(header X-Cache)
+[ "$status" = 200 ] && { [ "$first" = MISS ] || [ "$first" = BYPASS ]; } \
+  || fail "ha: GET /products/$id through api-2 after the write: status $status, X-Cache '$first' (expected 200 MISS or BYPASS)"
 grep -q '"name":"HA check 2"' "$work/body" || fail "ha: api-2 reads the old product after a write through api-1: $(cat "$work/body")"
-read_as "$port_2" HIT api-2
-log "ha: after the fail-over, a PUT through api-1 is read through api-2 (MISS, then HIT)"
+deadline=$(($(date +%s) + 10))
+until status=$(http GET "http://127.0.0.1:$port_2/products/$id") && [ "$status" = 200 ] && [ "$(header X-Cache)" = HIT ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "ha: no HIT through api-2 within 10 s of the write (last: status $status, X-Cache '$(header X-Cache)')"
+  sleep 0.2
+done
+grep -q '"name":"HA check 2"' "$work/body" || fail "ha: api-2's HIT after the write is the old product: $(cat "$work/body")"
+log "ha: after the fail-over, a PUT through api-1 is read through api-2 ($first, then HIT, the new name)"
 
 compose down -v -t "$GRACE" >"$work/compose-down.log" 2>&1 || { cat "$work/compose-down.log" >&2; fail "ha: podman-compose down -v"; }
 podman network rm -f "${PROJECT}_default" >/dev/null 2>&1 || true
