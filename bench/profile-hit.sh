@@ -13,7 +13,8 @@
 #
 # Usage: bench/profile-hit.sh [LABEL]
 # Env:   N=2000 THREADS=2 CONNS=64 WARM_S=30 PROFILE_S=20 TOP=25 OUT=bench/results/profile-hit.txt
-#        WRK_SCRIPT=get-random.lua (mix.lua profiles the 95/5 mix instead of hits)
+#        WRK_SCRIPT=get-random.lua (mix.lua profiles the 95/5 mix instead of hits, put-random.lua
+#        PUTs alone)
 #        BENCH_JAVA (a java binary, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #        APP_JAR (profile this jar instead of building the checkout)
 #        APP_ENV="VIRTUAL_THREADS=true ..." (extra environment of the service)
@@ -25,7 +26,7 @@
 #            jdk.CPUTimeSample#throttle=5ms --output /tmp/cpu.jfc
 #          BENCH_JAVA=$J25/bin/java JFR_SETTINGS=/tmp/cpu.jfc SAMPLE_EVENT=jdk.CPUTimeSample ...
 # Also prints the JVM's CPU per thread kind over the recording (from /proc: JIT compilers and GC
-# included), and with WRK_SCRIPT=mix.lua the mix's samples by cause (bench/py/jfr_mix.py).
+# included), and with WRK_SCRIPT=mix.lua or put-random.lua the samples by cause (bench/py/jfr_mix.py).
 source "$(dirname "$0")/lib.sh"
 
 LABEL="${1:-}"
@@ -104,11 +105,16 @@ COMMIT="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	echo "JFR settings: ${JFR_SETTINGS:-profile}; samples: ${SAMPLE_EVENT:-jdk.ExecutionSample}"
 	python3 "$BENCH_DIR/py/proc_threads.py" "$T/threads-before.tsv" "$T/threads-after.tsv" "$(getconf CLK_TCK)" | tee "$T/threads.txt"
 	jfr print --stack-depth 256 --events "${SAMPLE_EVENT:-jdk.ExecutionSample}" "$T/hit.jfr" >"$T/samples.txt"
-	if [ "${WRK_SCRIPT:-}" = mix.lua ]; then
-		# mix.lua sends a PUT for 5 % of the requests.
+	# mix.lua sends a PUT for 5 % of the requests, put-random.lua for all of them.
+	case "${WRK_SCRIPT:-}" in
+	mix.lua) requests_per_put=20 ;;
+	put-random.lua) requests_per_put=1 ;;
+	*) requests_per_put= ;;
+	esac
+	if [ -n "$requests_per_put" ]; then
 		echo
 		python3 "$BENCH_DIR/py/jfr_mix.py" "$(sed -n 's/^java_ms=//p' "$T/threads.txt")" \
-			"$(($(bench_wrk_field "$T/wrk-profiled.txt" requests) / 20))" <"$T/samples.txt"
+			"$(($(bench_wrk_field "$T/wrk-profiled.txt" requests) / requests_per_put))" <"$T/samples.txt"
 	fi
 	echo
 	python3 "$BENCH_DIR/py/jfr_top.py" "$TOP" <"$T/samples.txt"
