@@ -32,16 +32,15 @@ bench_init
 bench_need wrk wrk
 bench_need_service
 bench_need python3 python3
+bench_need java openjdk-17-jdk-headless
 [ "$DB" = sqlite ] || bench_need psql postgresql-client
 JAR="$(bench_jar)"
 T="$BENCH_TMP"
 
 ENVS=(LOGGING_LEVEL_ROOT=WARN LOGGING_LEVEL_COM_EXAMPLE_CATALOG=WARN CACHE_LOG_LEVEL=WARN)
 if [ "$DB" = postgresql ]; then
-	SCHEMA="context_switches_$$"
-	trap 'bench_cleanup; bench_psql "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true' EXIT
-	bench_psql "CREATE SCHEMA $SCHEMA" >/dev/null
-	ENVS+=("DATABASE_URL=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$SCHEMA" SPRING_DATASOURCE_USERNAME=postgres)
+	bench_pg_schema "context_switches_$$"
+	ENVS+=("${PG_ENV[@]}")
 fi
 REDIS_PORT="$(bench_free_port)"
 API_PORT="$(bench_free_port)"

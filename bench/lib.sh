@@ -10,6 +10,7 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 BENCH_PIDS=()
+BENCH_PG_SCHEMAS=()   # schemas of the local PostgreSQL made by bench_pg_schema, dropped on exit
 BENCH_TMP=""
 BENCH_KEEP="${BENCH_KEEP:-0}"   # 1 = keep the temp dir (logs, databases) after the run
 
@@ -17,7 +18,7 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
 
 bench_cleanup() {
-	local pid
+	local pid schema
 	for pid in "${BENCH_PIDS[@]:-}"; do
 		[ -n "$pid" ] || continue
 		kill -9 "$pid" 2>/dev/null || true
@@ -25,6 +26,10 @@ bench_cleanup() {
 	for pid in "${BENCH_PIDS[@]:-}"; do
 		[ -n "$pid" ] || continue
 		wait "$pid" 2>/dev/null || true
+	done
+	for schema in "${BENCH_PG_SCHEMAS[@]:-}"; do
+		[ -n "$schema" ] || continue
+		bench_psql "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
 	done
 	if [ -n "$BENCH_TMP" ] && [ -d "$BENCH_TMP" ]; then
 		if [ "$BENCH_KEEP" = 1 ]; then
@@ -127,6 +132,16 @@ bench_free_port() {
 # bench_psql SQL: runs SQL on the local PostgreSQL (127.0.0.1:5432, trust auth, database test)
 # unaligned and quiet, NOTICE lines off; fails on the first error.
 bench_psql() { psql -h 127.0.0.1 -U postgres -d test -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning; $1"; }
+
+# bench_pg_schema NAME: makes the schema NAME of the local PostgreSQL afresh for a service, to
+# be dropped on exit (bench_cleanup), and sets PG_ENV to the service's environment for it (one
+# assignment a word: its DATABASE_URL and user).
+PG_ENV=()
+bench_pg_schema() {
+	bench_psql "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1" >/dev/null
+	BENCH_PG_SCHEMAS+=("$1")
+	PG_ENV=("DATABASE_URL=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$1" SPRING_DATASOURCE_USERNAME=postgres)
+}
 
 # Dies unless the ports given (from bench_free_port, drawn one at a time) are all different.
 bench_distinct_ports() {

@@ -63,10 +63,6 @@ log "jar: $JAR; variants: $VARIANTS; temp dir $T"
 # ------------------------------------------------------------------------------ set-up
 # The seed: one service on a first file, then a copy of that file per variant (on PostgreSQL,
 # each variant's service seeds its own schema).
-PG_SCHEMAS=()
-if [ "$DB" = postgresql ]; then
-	trap 'bench_cleanup; for s in "${PG_SCHEMAS[@]}"; do bench_psql "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done' EXIT
-fi
 SEED_DB="$T/seed/catalog.db"
 SEED_REDIS="$(bench_free_port)"
 SEED_PORT="$(bench_free_port)"
@@ -107,10 +103,8 @@ for v in $VARIANTS; do
 	if [ "$DB" = sqlite ]; then
 		sqlite3 "$SEED_DB" ".backup '$T/$name/catalog.db'"
 	else
-		schema="write_split_${name//[^a-zA-Z0-9]/_}_$$"
-		PG_SCHEMAS+=("$schema")
-		bench_psql "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
-		envs="DATABASE_URL=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$schema,SPRING_DATASOURCE_USERNAME=postgres${envs:+,$envs}"
+		bench_pg_schema "write_split_${name//[^a-zA-Z0-9]/_}_$$"
+		envs="$(IFS=,; echo "${PG_ENV[*]}")${envs:+,$envs}"
 	fi
 	rport="$(bench_free_port)"
 	PORT[$name]="$(bench_free_port)"
