@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import com.example.catalog.cache.Lookup.Outcome;
 
 import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 
 /**
@@ -39,6 +41,8 @@ import org.springframework.stereotype.Component;
 public class ProductPageCache {
 
 	private static final Logger logger = LoggerFactory.getLogger(ProductPageCache.class);
+
+	private static final RedisScript<Long> NEXT_GENERATION = ProductKeys.script("next-generation", Long.class);
 
 	private final RedisTemplate<String, byte[]> redis;
 
@@ -208,17 +212,14 @@ public class ProductPageCache {
 		return true;
 	}
 
+	// One round trip per committed write: the script does the INCR, or the start from
+	// the clock that a missing key needs (INCR alone would start at 1, below numbers used
+	// before a loss).
 	private boolean increment() {
 		String key = this.prefix + "generation";
-		return this.guard.call(() -> {
-			// INCR on a missing key would start at 1, below numbers used before a loss.
-			if (Boolean.TRUE.equals(this.redis.opsForValue()
-				.setIfAbsent(key, Long.toString(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()))
-					.getBytes(StandardCharsets.US_ASCII)))) {
-				return Long.MAX_VALUE;
-			}
-			return this.redis.opsForValue().increment(key);
-		}).isPresent();
+		byte[] start = Long.toString(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()))
+			.getBytes(StandardCharsets.US_ASCII);
+		return this.guard.call(() -> this.redis.execute(NEXT_GENERATION, List.of(key), start)).isPresent();
 	}
 
 	// A digest keeps keys short and free of the client's text (which could hold a {hash

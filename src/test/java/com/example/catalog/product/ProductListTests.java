@@ -3,6 +3,7 @@ package com.example.catalog.product;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import jakarta.persistence.EntityManagerFactory;
@@ -11,13 +12,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.support.DatabaseStatements;
+import com.example.catalog.support.DirectRedis;
 import com.example.catalog.support.IntegrationTest;
 import com.example.catalog.support.TestEnvironment;
 import com.example.catalog.support.TestProducts;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -41,12 +45,10 @@ class ProductListTests {
 	static void environment(DynamicPropertyRegistry registry) {
 		TestEnvironment.register(registry);
 		// What these tests watch is the service's own invalidation of the pages. The
-		// change
-		// feed starts one more generation when it picks up the same write
-		// (ChangeFeedTests
-		// cover that), up to a poll later: a page cached in between misses once more, so
-		// a
-		// HIT here would depend on when that poll lands (it failed on a loaded machine).
+		// change feed starts one more generation when it picks up the same write
+		// (ChangeFeedTests cover that), up to a poll later: a page cached in between
+		// misses once more, so a HIT here would depend on when that poll lands (it
+		// failed on a loaded machine).
 		registry.add("catalog.feed.enabled", () -> "false");
 	}
 
@@ -258,6 +260,37 @@ class ProductListTests {
 
 		this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
 		assertThat(ids(TestProducts.list(this.http, q).getResponseBody())).containsExactly(other);
+	}
+
+	/**
+	 * Redis can lose the generation (a restart, an eviction) while pages cached under
+	 * earlier numbers live on. The write after that starts the generation again above
+	 * every number used before, so that none of those pages is served again; INCR alone
+	 * would start at 1.
+	 */
+	@Test
+	void aWriteAfterRedisLostTheGenerationHidesEveryPageCachedBefore(@Autowired CacheProperties cache) {
+		long id = TestProducts.create(this.http, "Stool " + this.token, "20.00", 1);
+		String q = "q=" + this.token;
+		listBytes(q);
+		assertThat(listBytes(q).getResponseHeaders().getFirst("X-Cache")).isEqualTo("HIT");
+		StringRedisTemplate redis = DirectRedis.template();
+		String generationKey = cache.keyPrefix() + "generation";
+		long lost = Long.parseLong(redis.opsForValue().get(generationKey));
+		// The page of 20.00 also under generation 1, as an earlier life of Redis could
+		// have left it.
+		Set<String> pages = redis.keys(cache.keyPrefix() + "page:" + lost + ":*");
+		assertThat(pages).isNotEmpty();
+		pages.forEach((page) -> redis.opsForValue()
+			.set(page.replace("page:" + lost + ":", "page:1:"), redis.opsForValue().get(page)));
+		redis.delete(generationKey);
+
+		this.http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body("""
+				{"price": 21.00}""").exchange().expectStatus().isOk();
+
+		assertThat(Long.parseLong(redis.opsForValue().get(generationKey))).isGreaterThan(lost);
+		assertPrices(q, "MISS", 21.0);
+		assertPrices(q, "HIT", 21.0);
 	}
 
 	/**
