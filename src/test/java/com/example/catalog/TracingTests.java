@@ -55,8 +55,7 @@ class TracingTests {
 	private MeterRegistry meters;
 
 	// The next test reads through the cache again only once the deferred invalidations
-	// are
-	// applied.
+	// are applied.
 	@AfterEach
 	void redisAnswers() {
 		proxy.pass();

@@ -90,8 +90,7 @@ class CacheAuditTests {
 		List<CacheAudits.Entry> replaced = new ArrayList<>();
 		for (int i = 0; i < 5; i++) {
 			// One read fills the cache (a miss: not audited); the update replaces the
-			// entry
-			// with its marker.
+			// entry with its marker.
 			long id = TestProducts.create(this.http, "Planted " + i, "10.00", 1);
 			TestProducts.read(this.http, id);
 			replaced.add(CacheAudits.entry(this.redis, this.keys.key(id)));

@@ -86,8 +86,8 @@ class NearCacheAutoTests {
 	}
 
 	@Test
-	@Order(1) // first: the output holds this context's start-up and nothing else of this
-				// class
+	// First: the output holds this context's start-up and nothing else of this class.
+	@Order(1)
 	void onARedisThatAnswersOnlyInResp2ItStaysOffSaysSoOnceAtInfoAndServesRedisHits(CapturedOutput output) {
 		assertRedisHitsOnly(this.http, this.meters);
 		await().atMost(Duration.ofSeconds(5))

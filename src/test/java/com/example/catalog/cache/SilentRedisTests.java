@@ -80,8 +80,8 @@ class SilentRedisTests {
 				ids.add(TestProducts.create(other.http(), "Quiet " + i, "4.00", 1));
 			}
 			// The same code paths, compiled by the JIT in this JVM before the burst, so
-			// that
-			// the start-up burst is not compared with warm ones for a cold JVM's sake.
+			// that the start-up burst is not compared with warm ones for a cold JVM's
+			// sake.
 			for (int round = 0; round < 4; round++) {
 				for (int i = 1; i <= 50; i++) {
 					TestProducts.read(other.http(), ids.get(0));
@@ -107,8 +107,7 @@ class SilentRedisTests {
 		Burst later = burst(ids);
 
 		// The same burst where Redis costs nothing (connections refused at once): what
-		// the
-		// database and this machine's load alone cost.
+		// the database and this machine's load alone cost.
 		proxy.refuse();
 		Burst withoutRedis = burst(ids);
 		System.out.printf(

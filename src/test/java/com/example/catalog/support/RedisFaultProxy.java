@@ -382,8 +382,8 @@ public final class RedisFaultProxy implements AutoCloseable {
 					}
 					awaitTurn(chunk, toClient);
 					if (chunk.data == null) {
-						close(false); // peer closed: propagate after pending bytes went
-										// out
+						// Peer closed: propagate after pending bytes went out.
+						close(false);
 						return;
 					}
 					out.write(chunk.data);

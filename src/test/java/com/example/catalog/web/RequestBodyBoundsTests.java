@@ -103,8 +103,7 @@ class RequestBodyBoundsTests {
 					"Content-Length: " + (first.length + rest.length));
 			connection.send(first);
 			// While the rest of the body is awaited, a parser that spools parts would
-			// have
-			// written the first one to disk.
+			// have written the first one to disk.
 			for (int i = 0; i < 20; i++) {
 				seen.addAll(uploads(temp));
 				Thread.sleep(50);
@@ -147,9 +146,8 @@ class RequestBodyBoundsTests {
 						"X-API-Key: a-key-long-enough-for-tests");
 				connection.send(new byte[] { ' ' });
 			}
-			// Time for Tomcat to hand the four requests to the filter (well within the 2
-			// s
-			// deadline).
+			// Time for Tomcat to hand the four requests to the filter (well within the
+			// 2 s deadline).
 			Thread.sleep(500);
 			try (RawHttp fifth = RawHttp.connect(this.port)) {
 				fifth.head("POST /products HTTP/1.1", "Content-Type: application/json", "Content-Length: 60000",
