@@ -59,11 +59,10 @@ class RedisClientConfiguration {
 	}
 
 	// Spring Boot's refresh settings, with every adaptive trigger (a node failing, a
-	// MOVED
-	// redirect), and one may follow the previous after 1 s, not Lettuce's default 30 s. A
-	// refresh triggered by a master's death usually comes before its replica's promotion
-	// and finds the dead master still in charge; the next one must come soon, or that
-	// master's slots stay uncached until the periodic refresh.
+	// MOVED redirect), and one may follow the previous after 1 s, not Lettuce's default
+	// 30 s. A refresh triggered by a master's death usually comes before its replica's
+	// promotion and finds the dead master still in charge; the next one must come soon,
+	// or that master's slots stay uncached until the periodic refresh.
 	private static ClusterTopologyRefreshOptions topologyRefresh(DataRedisProperties.Lettuce.Cluster.Refresh refresh) {
 		ClusterTopologyRefreshOptions.Builder options = ClusterTopologyRefreshOptions.builder()
 			.dynamicRefreshSources(refresh.isDynamicRefreshSources())
