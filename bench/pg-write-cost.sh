@@ -55,22 +55,23 @@ SELECT p1_0.id, p1_0.created_at, p1_0.description, p1_0.name, p1_0.name_lower, p
 COMMIT;
 EOF
 
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 HZ="$(getconf CLK_TCK)"
 RESULTS=()
-# phase NAME SCRIPT: one pgbench run; appends "NAME tx tps machine_ms pgbench_ms".
+# phase NAME SCRIPT: one pgbench run; appends "NAME tx tps machine_ms pgbench_ms". The machine's
+# CPU and pgbench's own (a child this shell reaps) come from bench_cpu_mark.
 phase() {
-	local name="$1" script="$2" before after user system tx tps
-	before="$(busy)"
-	PGOPTIONS="-c search_path=$SCHEMA" /usr/bin/time -f '%U %S' -o "$T/time-$name.txt" \
+	local name="$1" script="$2" before after tx tps
+	before="$(bench_cpu_mark)"
+	PGOPTIONS="-c search_path=$SCHEMA" \
 		pgbench -h 127.0.0.1 -U postgres -n -M prepared -c "$CLIENTS" -j 2 -T "$PHASE_S" -f "$script" test \
 		>"$T/pgbench-$name.txt" 2>&1 || { cat "$T/pgbench-$name.txt" >&2; die "pgbench failed ($name)"; }
-	after="$(busy)"
-	read -r user system <"$T/time-$name.txt"
+	after="$(bench_cpu_mark)"
 	tx="$(awk '/number of transactions actually processed/ { split($NF, a, "/"); print a[1] }' "$T/pgbench-$name.txt")"
 	tps="$(awk '/^tps/ { printf "%d", $3 }' "$T/pgbench-$name.txt")"
 	[ "${tx:-0}" -gt 0 ] || die "pgbench made no transaction ($name)"
-	RESULTS+=("$name $tx $tps $(awk -v b="$before" -v a="$after" -v hz="$HZ" -v t="$tx" 'BEGIN { printf "%.3f", (a - b) * 1000 / hz / t }') $(awk -v u="$user" -v s="$system" -v t="$tx" 'BEGIN { printf "%.3f", (u + s) * 1000 / t }')")
+	RESULTS+=("$name $tx $tps $(awk -v a="$before" -v b="$after" -v hz="$HZ" -v t="$tx" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		printf "%.3f %.3f", (y[1] - x[1]) * 1000 / hz / t, (y[3] - x[3]) * 1000 / hz / t }')")
 	log "$name: ${RESULTS[-1]}"
 }
 
@@ -89,7 +90,7 @@ END="$(date -u +%H:%M:%S)"
 mkdir -p "$(dirname "$OUT")"
 {
 	echo "bench/pg-write-cost.sh  $(date -u +%Y-%m-%d) $START-$END UTC  commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)  N=$N  pgbench -M prepared -c $CLIENTS -j 2  ${PHASE_S}s each"
-	echo "machine: $(nproc) cores; $(psql -h 127.0.0.1 -U postgres -d test -qAt -c 'SHOW server_version'); synchronous_commit $(psql -h 127.0.0.1 -U postgres -d test -qAt -c 'SHOW synchronous_commit'); load avg before: $LOAD_BEFORE, after: $(bench_loadavg)"
+	echo "machine: $(nproc) cores; PostgreSQL $(bench_psql 'SHOW server_version'); synchronous_commit $(bench_psql 'SHOW synchronous_commit'); load avg before: $LOAD_BEFORE, after: $(bench_loadavg)"
 	echo "PostgreSQL ms/tx: the machine's CPU during the run less pgbench's own, per transaction (includes anything else that ran)"
 	printf '%-16s %9s %8s %13s %13s %15s\n' phase transactions tps "machine ms/tx" "pgbench ms/tx" "PostgreSQL ms/tx"
 	for r in "${RESULTS[@]}"; do
