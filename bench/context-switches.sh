@@ -26,14 +26,13 @@ WARM_S="${WARM_S:-90}"
 PHASE_S="${PHASE_S:-10}"
 ROUNDS="${ROUNDS:-2}"
 OUT="${OUT:-$BENCH_DIR/results/context-switches.txt}"
-case "$DB" in sqlite | postgresql) ;; *) die "DB=$DB: sqlite or postgresql" ;; esac
 
 bench_init
 bench_need wrk wrk
 bench_need_service
 bench_need python3 python3
 bench_need java openjdk-17-jdk-headless
-[ "$DB" = sqlite ] || bench_need psql postgresql-client
+bench_need_db "$DB"
 JAR="$(bench_jar)"
 T="$BENCH_TMP"
 

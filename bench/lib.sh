@@ -129,6 +129,16 @@ bench_free_port() {
 	die "no free port found"
 }
 
+# bench_need_db KIND: dies unless KIND (a script's DB setting) is sqlite or postgresql, and on
+# postgresql makes sure psql is there.
+bench_need_db() {
+	case "$1" in
+		sqlite) ;;
+		postgresql) bench_need psql postgresql-client ;;
+		*) die "DB=$1: sqlite or postgresql" ;;
+	esac
+}
+
 # bench_psql SQL: runs SQL on the local PostgreSQL (127.0.0.1:5432, trust auth, database test)
 # unaligned and quiet, NOTICE lines off; fails on the first error.
 bench_psql() { psql -h 127.0.0.1 -U postgres -d test -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning; $1"; }

@@ -56,7 +56,6 @@ PHASE_S="${PHASE_S:-20}"
 ROUNDS="${ROUNDS:-3}"
 MIX="${MIX:-0}"
 DB_KIND="${DB:-sqlite}"
-case "$DB_KIND" in sqlite | postgresql) ;; *) die "DB=$DB_KIND: sqlite or postgresql" ;; esac
 OUT="${OUT:-$BENCH_DIR/results/textbook.txt}"
 TEXTBOOK_DIR="$BENCH_DIR/textbook"
 
@@ -78,7 +77,7 @@ bench_need wrk wrk
 bench_need_service
 bench_need sqlite3 sqlite3
 bench_need java openjdk-17-jdk-headless
-[ "$DB_KIND" = sqlite ] || bench_need psql postgresql-client
+bench_need_db "$DB_KIND"
 
 # The textbook's jar, built offline (-o) when missing or older than its sources.
 textbook_jar() {

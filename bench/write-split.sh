@@ -47,14 +47,13 @@ VARIANTS="${VARIANTS:-base=}"
 OUT="${OUT:-$BENCH_DIR/results/write-split.txt}"
 H_ALL="${H_ALL:-0}"   # 1: Redis hits measured on every variant (h<variant>), each mix compared with its own
 DB="${DB:-sqlite}"
-case "$DB" in sqlite | postgresql) ;; *) die "DB=$DB: sqlite or postgresql" ;; esac
 
 bench_init
 bench_need wrk wrk
 bench_need_service
 bench_need python3 python3
 bench_need java openjdk-17-jdk-headless
-[ "$DB" = sqlite ] || bench_need psql postgresql-client
+bench_need_db "$DB"
 
 JAR="$(bench_jar)"
 T="$BENCH_TMP"
