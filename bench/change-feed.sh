@@ -123,10 +123,9 @@ run sqlite "jdbc:sqlite:$BENCH_TMP/sqlite.db" sqlite "$BENCH_TMP/sqlite.db"
 if [ "${PG:-1}" = 1 ]; then
 	bench_need psql postgresql-client
 	schema="bench_feed_$$"
-	psql -h 127.0.0.1 -U postgres -d test -qc "CREATE SCHEMA $schema" >/dev/null
+	bench_pg_schema "$schema"
 	run postgresql "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&currentSchema=$schema" postgresql \
 		"host=127.0.0.1 user=postgres dbname=test options=--search_path=$schema"
-	psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA $schema CASCADE" >/dev/null
 fi
 
 {

@@ -92,14 +92,12 @@ bench_start_app "$JAR" "$PORT_G" "$REDIS_PORT" "$DB" "$T/app-G.log" MANAGEMENT_P
 
 if [ "$PG" != 0 ]; then
 	SCHEMA="bench_run_$$"
-	trap 'bench_cleanup; bench_psql "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true' EXIT
-	bench_psql "CREATE SCHEMA $SCHEMA" >/dev/null
+	bench_pg_schema "$SCHEMA"
 	REDIS_PID_S="$REDIS_PID"
 	bench_start_redis "$REDIS_PORT_P"
 	REDIS_PID_P="$REDIS_PID"
 	REDIS_PID="$REDIS_PID_S"
-	bench_start_app "$JAR" "$PORT_P" "$REDIS_PORT_P" "$DB" "$T/app-P.log" MANAGEMENT_PORT="$MGMT_P" \
-		DATABASE_URL="jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$SCHEMA" SPRING_DATASOURCE_USERNAME=postgres
+	bench_start_app "$JAR" "$PORT_P" "$REDIS_PORT_P" "$DB" "$T/app-P.log" MANAGEMENT_PORT="$MGMT_P" "${PG_ENV[@]}"
 	APP_PID_P="$APP_PID"
 	# The same products as bench_seed's, inserted in one statement (through the API they took minutes).
 	bench_psql "SET search_path = $SCHEMA; INSERT INTO products (name, name_lower, description, price_cents, stock_quantity,

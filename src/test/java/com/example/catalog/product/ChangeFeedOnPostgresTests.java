@@ -28,6 +28,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -61,6 +62,9 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	@Autowired
 	private JdbcTemplate jdbc;
 
+	@Autowired
+	private ProductChangeFeed feed;
+
 	/**
 	 * Several instances share the work: one at a time applies a batch (it locks the
 	 * cursor's row), so each change costs Redis one mark however many instances run.
@@ -90,6 +94,31 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 				.atMost(Duration.ofSeconds(3))
 				.until(() -> applied(this.meters) + applied(otherMeters) == before + 20);
 		}
+	}
+
+	/**
+	 * A notification wakes the feed at the commit: a change made just after the feed read
+	 * the table, once the gap between notified reads has passed, is served within
+	 * milliseconds, not at the feed's next read without a notification (a second later).
+	 */
+	@Test
+	void aChangeAfterAQuietSpellIsServedLongBeforeTheNextReadWithoutANotification()
+			throws SQLException, InterruptedException {
+		long id = TestProducts.create(this.http, "Woken feed", "1.00", 1);
+		TestProducts.read(this.http, id);
+		TestProducts.awaitCacheHit(this.http, id);
+		await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(1)).until(() -> this.feed.lag() < 10);
+		Thread.sleep(50);
+		try (Connection connection = DriverManager.getConnection(this.databaseUrl);
+				PreparedStatement update = connection
+					.prepareStatement("UPDATE products SET price_cents = 456 WHERE id = ?")) {
+			update.setLong(1, id);
+			update.executeUpdate();
+		}
+		await().atMost(Duration.ofMillis(400))
+			.pollInterval(Duration.ofMillis(5))
+			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
+				.hasToString("4.56"));
 	}
 
 	private static double applied(MeterRegistry meters) {
