@@ -43,8 +43,8 @@ def put_step(frames):
     sqlite = has(frames, r"^org\.sqlite\.")
     if has(frames, r"findLockedById$|ProductService\.findLocked$"):
         return "findLockedById: SQLite (JDBC+native)" if sqlite else "findLockedById: Hibernate/JPA/Spring Data"
-    if has(frames, r"ProductRepository\.(update|updateReturning)$"):
-        return "UPDATE ... RETURNING: SQLite (JDBC+native)" if sqlite else "UPDATE ... RETURNING: Hibernate native query + pgjdbc"
+    if has(frames, r"ProductRepository\.(update|updateReturning)$|ProductUpdatesImpl\.update$"):
+        return "UPDATE ... RETURNING: SQLite (JDBC+native)" if sqlite else "UPDATE ... RETURNING: repository + pgjdbc"
     if has(frames, r"AbstractPlatformTransactionManager\.(commit|processCommit)$"):
         return "commit: SQLite (JDBC+native)" if sqlite else "commit: Hibernate/Spring (flush check, sync, cleanup)"
     if has(frames, r"saveAndFlush$|SessionImpl\.flush$"):

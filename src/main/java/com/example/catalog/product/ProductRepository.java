@@ -1,6 +1,5 @@
 package com.example.catalog.product;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -17,12 +16,13 @@ import org.springframework.data.jpa.repository.Query;
 import org.springframework.data.repository.query.Param;
 
 /**
- * Database access for products; Spring Data writes the implementation. The list query is
- * a Specification, so each request's SQL holds only the filters it uses: a fixed query
- * with {@code (:name is null or ...)} for every optional filter would keep SQLite from
- * using any index for it, and PostgreSQL's generic plans likewise.
+ * Database access for products; Spring Data writes the implementation, except for the
+ * one-statement update ({@link ProductUpdates}). The list query is a Specification, so
+ * each request's SQL holds only the filters it uses: a fixed query with
+ * {@code (:name is null or ...)} for every optional filter would keep SQLite from using
+ * any index for it, and PostgreSQL's generic plans likewise.
  */
-interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificationExecutor<Product> {
+interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificationExecutor<Product>, ProductUpdates {
 
 	/**
 	 * The product, its row locked until the transaction ends, for a read-modify-write
@@ -34,43 +34,6 @@ interface ProductRepository extends JpaRepository<Product, Long>, JpaSpecificati
 	 */
 	@Lock(LockModeType.PESSIMISTIC_WRITE)
 	Optional<Product> findLockedById(long id);
-
-	/**
-	 * Applies the changes given (a null column keeps its value; {@code descriptionGiven}
-	 * tells a description removed from one not named) to the product in one statement,
-	 * its version bumped, and returns the product as changed; empty if no row changed
-	 * (the product does not exist, or already has these values). The statement locks the
-	 * row itself: a concurrent update of it waits, then applies to the row as the other
-	 * committed it (PostgreSQL re-reads it; SQLite lets one writer in at a time).
-	 */
-	@Query(nativeQuery = true, value = """
-			UPDATE products SET
-			    name = COALESCE(:name, name), name_lower = COALESCE(:nameLower, name_lower),
-			    description = CASE WHEN :descriptionGiven THEN :description ELSE description END,
-			    price_cents = COALESCE(:priceCents, price_cents),
-			    stock_quantity = COALESCE(:stockQuantity, stock_quantity),
-			    updated_at = :updatedAt, version = version + 1
-			WHERE id = :id AND (name <> COALESCE(:name, name)
-			    OR description IS DISTINCT FROM (CASE WHEN :descriptionGiven THEN :description ELSE description END)
-			    OR price_cents <> COALESCE(:priceCents, price_cents)
-			    OR stock_quantity <> COALESCE(:stockQuantity, stock_quantity))
-			RETURNING id, name, name_lower, description, price_cents, stock_quantity, created_at, updated_at, version
-			""")
-	Optional<Product> updateReturning(@Param("id") long id, @Param("name") String name,
-			@Param("nameLower") String nameLower, @Param("descriptionGiven") boolean descriptionGiven,
-			@Param("description") String description, @Param("priceCents") Long priceCents,
-			@Param("stockQuantity") Integer stockQuantity, @Param("updatedAt") Instant updatedAt);
-
-	/**
-	 * Applies the changes to the product in one statement; empty if no row changed (see
-	 * {@link #updateReturning}).
-	 */
-	default Optional<Product> update(long id, ProductRequest changes) {
-		String name = changes.name();
-		return updateReturning(id, name, (name != null) ? Product.lowerCase(name) : null, changes.description() != null,
-				changes.normalizedDescription(), (changes.price() != null) ? Product.cents(changes.price()) : null,
-				changes.stockQuantity(), Product.now());
-	}
 
 	/** One page of the products that match, without counting them. */
 	default List<Product> findPage(ProductQuery query) {

@@ -197,9 +197,9 @@ class ProductService {
 				// round trip less on PostgreSQL, and no entity to compare and flush
 				// (bench/results/write-split-returning.txt). No row changed: the
 				// product is gone, or already has these values and keeps its version.
-				Optional<Product> changed = this.products.update(id, changes);
-				return ProductResponse.from(changed.or(() -> this.products.findById(id))
-					.orElseThrow(() -> new ProductNotFoundException(id)));
+				return this.products.update(id, changes)
+					.orElseGet(() -> ProductResponse
+						.from(this.products.findById(id).orElseThrow(() -> new ProductNotFoundException(id))));
 			}
 			Product product = this.products.findLockedById(id).orElseThrow(() -> new ProductNotFoundException(id));
 			checkPrecondition(product, versionMatches);

@@ -210,6 +210,17 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 		this.http.get().uri(location).exchange().expectStatus().isNotFound();
 	}
 
+	/**
+	 * A PUT answers with the product as PostgreSQL stored it: the reads after it serve
+	 * the same JSON, the {@code timestamptz} included.
+	 */
+	@Test
+	void aPutAnswersWithTheProductAsTheReadsAfterItServeItOnPostgres() {
+		long id = TestProducts.create(this.http, "Kettle", "20.00", 2);
+		TestProducts.assertPutAnswersAsReadsServe(this.http, id, """
+				{"name": "Kettle II", "description": "", "price": 21.99, "stock_quantity": 5}""");
+	}
+
 	@Test
 	void listsSearchesFiltersAndSortsOnPostgres() {
 		String token = "pg" + UUID.randomUUID().toString().substring(0, 8);

@@ -190,6 +190,17 @@ class ProductApiTests {
 	}
 
 	/**
+	 * A PUT answers with the product as stored: the reads after it serve the same JSON, a
+	 * new name, a removed description and the new timestamp included.
+	 */
+	@Test
+	void aPutAnswersWithTheProductAsTheReadsAfterItServeIt() {
+		long id = create("Teapot", "12.50", 3);
+		TestProducts.assertPutAnswersAsReadsServe(this.http, id, """
+				{"name": "Teapot XL", "description": "", "price": 13.05, "stock_quantity": 4}""");
+	}
+
+	/**
 	 * The chosen rule: only a PUT that changes a value moves {@code version} (and
 	 * {@code updated_at}); one that repeats the stored values leaves the product as it
 	 * was, so a version-based ETag stays the same for the same representation.

@@ -10,6 +10,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.EntityExchangeResult;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -74,6 +75,35 @@ public final class TestProducts {
 			.exchange()
 			.expectStatus()
 			.isOk();
+	}
+
+	/**
+	 * Updates a product with a PUT of this body; fails unless the answer is 200, and
+	 * returns the product it answered with.
+	 */
+	public static Map<String, Object> put(RestTestClient http, long id, String body) {
+		return http.put()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(JSON_OBJECT)
+			.returnResult()
+			.getResponseBody();
+	}
+
+	/**
+	 * Asserts that a PUT of this body answers with the product as the reads after it
+	 * serve it, from the database and then from the cache: every field, the timestamps
+	 * included, as the database stored them.
+	 */
+	public static void assertPutAnswersAsReadsServe(RestTestClient http, long id, String body) {
+		Map<String, Object> written = put(http, id, body);
+		assertThat(read(http, id).getResponseBody()).isEqualTo(written);
+		awaitCacheHit(http, id);
+		assertThat(read(http, id).getResponseBody()).isEqualTo(written);
 	}
 
 	/** Reads a page of the list ({@code GET /products?<query>}); fails unless 200. */
