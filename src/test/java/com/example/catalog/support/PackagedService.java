@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,17 +65,40 @@ public final class PackagedService implements AutoCloseable {
 	 * until {@code /health} answers; its output is appended to {@code log}.
 	 */
 	public static PackagedService start(Map<String, String> environment, Path log) throws Exception {
-		PackagedService service = launch(environment, log);
+		for (int attempt = 1;; attempt++) {
+			long logged = Files.exists(log) ? Files.size(log) : 0;
+			PackagedService service = launch(environment, log);
+			try {
+				return service.awaitHealth();
+			}
+			catch (IllegalStateException exited) {
+				// A port drawn free can be taken before the service binds it (any
+				// outgoing connection of a test running alongside may get it as its
+				// local port): draw new ones.
+				if (attempt == 3 || service.isRunning() || !loggedSince(log, logged, "was already in use")) {
+					throw exited;
+				}
+			}
+		}
+	}
+
+	private PackagedService awaitHealth() throws InterruptedException {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
 		while (System.nanoTime() < deadline) {
-			if (service.answers()) {
-				return service;
+			if (answers()) {
+				return this;
 			}
 			Thread.sleep(50);
 		}
-		service.kill();
+		kill();
 		throw new IllegalStateException(
-				"The service did not answer /health within " + START_SECONDS + " s; see " + log);
+				"The service did not answer /health within " + START_SECONDS + " s; see " + this.log);
+	}
+
+	private static boolean loggedSince(Path log, long offset, String text) throws IOException {
+		byte[] bytes = Files.readAllBytes(log);
+		int from = (int) Math.min(offset, bytes.length);
+		return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8).contains(text);
 	}
 
 	/**
