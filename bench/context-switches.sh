@@ -71,14 +71,6 @@ switches_of() {
 	done
 	echo "$total"
 }
-# CPU time (utime + stime, clock ticks) of the given processes, all their threads included.
-cpu_of() {
-	local pid total=0
-	for pid in "$@"; do
-		total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
-	done
-	echo "$total"
-}
 # The change feed's reads and the batches that applied something: a read scans the cursor row
 # once to lock it, a batch scans it again to move it. PostgreSQL sends its counters within a
 # second or so, hence the pause before reading them.
@@ -97,7 +89,7 @@ sample() {
 	pg="$(pgrep -x postgres | tr '\n' ' ')"
 	# shellcheck disable=SC2086 # one pid a word
 	echo "$(switches_of "$SERVICE_PID") $(switches_of $pg) $(switches_of "$SERVICE_REDIS_PID") $(awk '/^ctxt/ { print $2 }' /proc/stat)" \
-		"$(cpu_of "$SERVICE_PID") $(cpu_of $pg) $(cpu_of "$SERVICE_REDIS_PID") $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)" \
+		"$(bench_cpu_ticks "$SERVICE_PID") $(bench_cpu_ticks $pg) $(bench_cpu_ticks "$SERVICE_REDIS_PID") $(bench_cpu_busy)" \
 		"$(feed_counts)"
 }
 

@@ -304,6 +304,20 @@ bench_load_note() {
 }
 
 # CPU accounting, to tell how much of the machine other processes took during a measurement.
+# bench_cpu_busy: the CPU time all CPUs have spent busy (user + nice + system + irq + softirq),
+# in clock ticks.
+bench_cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# bench_cpu_ticks PID...: the CPU time (utime + stime, in clock ticks) of these processes, all
+# their threads; a process that is gone counts 0.
+bench_cpu_ticks() {
+	local pid total=0
+	for pid in "$@"; do
+		total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ t = $12 + $13 } END { print t + 0 }')))
+	done
+	echo "$total"
+}
+
 # bench_cpu_mark prints "busy steal own" in clock ticks: busy = all CPUs' user+nice+system+irq+
 # softirq, steal = time the hypervisor gave to others, own = CPU of the processes this script
 # tracks (services, redis-servers) plus every child this shell has reaped (wrk, curl). Call it from the main shell,
@@ -339,9 +353,9 @@ bench_wait_quiet() {
 	[ "$max" -gt 0 ] || return 0
 	hz="$(getconf CLK_TCK 2>/dev/null || echo 100)"
 	while [ $((SECONDS - start)) -lt "$max" ]; do
-		a="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)"
+		a="$(bench_cpu_busy)"
 		sleep 1
-		b="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)"
+		b="$(bench_cpu_busy)"
 		if [ $((b - a)) -lt $((hz / 4)) ]; then quiet=$((quiet + 1)); else quiet=0; fi
 		if [ "$quiet" -ge 3 ]; then
 			[ $((SECONDS - start)) -le 3 ] || log "machine quiet after $((SECONDS - start)) s"

@@ -134,27 +134,25 @@ scrape() { curl -s -m 5 "http://127.0.0.1:${MGMT[$1]}/actuator/prometheus" >"$2"
 bench_wait_quiet
 LOAD_MEASURED_START="$(bench_loadavg)"
 declare -A OTHERS
-# CPU time (clock ticks) of one process.
-proc_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0; }
 CPU_MS[h]=0
 for r in $(seq 1 "$ROUNDS"); do
-	c0="$(proc_ticks "${APP[$REF]}")"
+	c0="$(bench_cpu_ticks "${APP[$REF]}")"
 	bench_run_wrk "h-$r" "http://127.0.0.1:${PORT[$REF]}" get-random.lua "$PHASE_S" 1 "$N" h
-	CPU_MS[h]=$((CPU_MS[h] + ($(proc_ticks "${APP[$REF]}") - c0) * 1000 / $(getconf CLK_TCK)))
+	CPU_MS[h]=$((CPU_MS[h] + ($(bench_cpu_ticks "${APP[$REF]}") - c0) * 1000 / $(getconf CLK_TCK)))
 	# Each round starts with the next variant, so that none is always the first or last.
 	n=${#NAMES[@]}
 	for i in $(seq 0 $((n - 1))); do
 		name="${NAMES[$(((i + r - 1) % n))]}"
 		scrape "$name" "$T/prom-$name-$r-before.txt"
 		if [ "$H_ALL" = 1 ]; then
-			c0="$(proc_ticks "${APP[$name]}")"
+			c0="$(bench_cpu_ticks "${APP[$name]}")"
 			bench_run_wrk "h$name-$r" "http://127.0.0.1:${PORT[$name]}" get-random.lua "$PHASE_S" 1 "$N" "h$name"
-			CPU_MS[h$name]=$((${CPU_MS[h$name]:-0} + ($(proc_ticks "${APP[$name]}") - c0) * 1000 / $(getconf CLK_TCK)))
+			CPU_MS[h$name]=$((${CPU_MS[h$name]:-0} + ($(bench_cpu_ticks "${APP[$name]}") - c0) * 1000 / $(getconf CLK_TCK)))
 		fi
 		m0="$(bench_cpu_mark)"
-		c0="$(proc_ticks "${APP[$name]}")"
+		c0="$(bench_cpu_ticks "${APP[$name]}")"
 		bench_run_wrk "m$name-$r" "http://127.0.0.1:${PORT[$name]}" mix.lua "$PHASE_S" 1 "$N" "m$name"
-		CPU_MS[$name]=$((${CPU_MS[$name]:-0} + ($(proc_ticks "${APP[$name]}") - c0) * 1000 / $(getconf CLK_TCK)))
+		CPU_MS[$name]=$((${CPU_MS[$name]:-0} + ($(bench_cpu_ticks "${APP[$name]}") - c0) * 1000 / $(getconf CLK_TCK)))
 		m1="$(bench_cpu_mark)"
 		scrape "$name" "$T/prom-$name-$r-after.txt"
 		OTHERS[$name]="${OTHERS[$name]:-} $(bench_cpu_others "$m0" "$m1" "$PHASE_S" | sed 's/ steal=.*//; s/other=//')"

@@ -62,9 +62,6 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	@Autowired
 	private JdbcTemplate jdbc;
 
-	@Autowired
-	private ProductChangeFeed feed;
-
 	/**
 	 * Several instances share the work: one at a time applies a batch (it locks the
 	 * cursor's row), so each change costs Redis one mark however many instances run.
@@ -104,17 +101,10 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 	@Test
 	void aChangeAfterAQuietSpellIsServedLongBeforeTheNextReadWithoutANotification()
 			throws SQLException, InterruptedException {
-		long id = TestProducts.create(this.http, "Woken feed", "1.00", 1);
-		TestProducts.read(this.http, id);
-		TestProducts.awaitCacheHit(this.http, id);
+		long id = cachedProduct();
 		await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(1)).until(() -> this.feed.lag() < 10);
 		Thread.sleep(50);
-		try (Connection connection = DriverManager.getConnection(this.databaseUrl);
-				PreparedStatement update = connection
-					.prepareStatement("UPDATE products SET price_cents = 456 WHERE id = ?")) {
-			update.setLong(1, id);
-			update.executeUpdate();
-		}
+		sql("UPDATE products SET price_cents = 456 WHERE id = ?", id);
 		await().atMost(Duration.ofMillis(400))
 			.pollInterval(Duration.ofMillis(5))
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))

@@ -57,7 +57,7 @@ abstract class ChangeFeedTests {
 	private Environment environment;
 
 	@Autowired
-	private ProductChangeFeed feed;
+	ProductChangeFeed feed;
 
 	@Autowired
 	private MeterRegistry meters;
@@ -328,7 +328,7 @@ abstract class ChangeFeedTests {
 	}
 
 	/** A product created through the API and read until Redis serves it. */
-	private long cachedProduct() {
+	long cachedProduct() {
 		long id = TestProducts.create(this.http, "Feed product " + names.incrementAndGet(), "1.00", 1);
 		TestProducts.read(this.http, id);
 		TestProducts.awaitCacheHit(this.http, id);
@@ -417,7 +417,7 @@ abstract class ChangeFeedTests {
 		return DriverManager.getConnection(this.databaseUrl);
 	}
 
-	private void sql(String statement, Object... arguments) throws SQLException {
+	void sql(String statement, Object... arguments) throws SQLException {
 		try (Connection connection = connect(); PreparedStatement prepared = connection.prepareStatement(statement)) {
 			for (int i = 0; i < arguments.length; i++) {
 				prepared.setObject(i + 1, arguments[i]);
