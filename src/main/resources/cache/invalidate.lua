@@ -1,11 +1,14 @@
 -- Replaces the entry with a marker carrying a version, so that a slower reader cannot store an
--- older copy. Final markers, written after the commit: 'stale' after a create or update,
--- 'deleted' after a delete. Provisional ones, written inside the transaction before it commits:
--- 'pending' and 'deleting' (see release.lua for a rollback).
+-- older copy. Final markers, written after the commit: 'stale' after a create, 'deleted' after a
+-- delete; after an update, the committed value itself ('value' with its JSON), which refuses
+-- older copies the same way and spares the next read a database read. Provisional ones, written
+-- inside the transaction before it commits: 'pending' and 'deleting' (see release.lua for a
+-- rollback).
 -- Kept: a newer version, or a final marker of the same version (already as fresh). Replaced: an
 -- entry of the same version (the database may have lost the commit that produced it and
 -- committed that version again), a provisional marker, and anything lookup.lua would drop.
--- KEYS[1] the key; ARGV[1] version, ARGV[2] state, ARGV[3] TTL in ms, ARGV[4] longest TTL in ms.
+-- KEYS[1] the key; ARGV[1] version, ARGV[2] state, ARGV[3] TTL in ms, ARGV[4] longest TTL in ms,
+-- ARGV[5] the JSON when ARGV[2] is 'value'.
 -- Returns 1 marked, 0 kept.
 local key = KEYS[1]
 local version = tonumber(ARGV[1])
@@ -23,6 +26,10 @@ if redis.call('TYPE', key).ok == 'hash' then
   end
 end
 redis.call('DEL', key)
-redis.call('HSET', key, 'state', ARGV[2], 'version', ARGV[1])
+if ARGV[5] then
+  redis.call('HSET', key, 'state', ARGV[2], 'version', ARGV[1], 'json', ARGV[5])
+else
+  redis.call('HSET', key, 'state', ARGV[2], 'version', ARGV[1])
+end
 redis.call('PEXPIRE', key, ARGV[3])
 return 1

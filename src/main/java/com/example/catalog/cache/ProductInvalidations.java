@@ -2,6 +2,7 @@ package com.example.catalog.cache;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,11 +40,12 @@ import static com.example.catalog.cache.ProductKeys.number;
 
 /**
  * The write side of the product cache: the version markers a write leaves in Redis. A
- * provisional marker from inside the writing transaction, the final one after its commit,
- * then this instance's near-cache copy is dropped. An invalidation that Redis could not
- * take, or that no replica of a master with replicas acknowledged (see
- * {@link ReplicatedMarkers}), is kept, its product is read around the cache
- * ({@link #isPending}), and a background thread applies it again until it holds.
+ * provisional marker from inside the writing transaction, the final one after its commit
+ * (after an update, the committed value), then this instance's near-cache copy is
+ * dropped. An invalidation that Redis could not take, or that no replica of a master with
+ * replicas acknowledged (see {@link ReplicatedMarkers}), is kept, its product is read
+ * around the cache ({@link #isPending}), and a background thread applies it again until
+ * it holds.
  */
 @Component
 public class ProductInvalidations implements SmartLifecycle {
@@ -246,16 +248,35 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	/**
-	 * Marks the product changed: call after the transaction that created or updated it
-	 * committed.
+	 * Marks the product changed: call after the transaction that created it, or that the
+	 * auditor found ahead of the cache, committed.
 	 */
 	public void invalidate(long id, long committedVersion) {
-		this.observations.invalidation(id, () -> mark(id, committedVersion));
+		this.observations.invalidation(id, () -> mark(id, committedVersion, null));
+	}
+
+	/**
+	 * Stores the committed version of an updated product in place of its provisional
+	 * marker: call after the updating transaction committed. It refuses older fills as a
+	 * marker does, and the reads after the update are hits instead of database reads.
+	 * Should Redis not take it, the marker is kept and applied later, as by
+	 * {@link #invalidate}. With entries that live shorter than a marker (a short
+	 * {@code CACHE_TTL_SECONDS}, a change feed that is behind) the marker is written
+	 * instead: an older fill must stay refused for as long.
+	 * @param json the product's response body, as a read from the database caches it
+	 */
+	public void storeCommitted(long id, long committedVersion, byte[] json) {
+		long ttl = this.keys.entryTtlMillis();
+		if (ttl < ProductKeys.MIN_MARKER_TTL.toMillis()) {
+			invalidate(id, committedVersion);
+			return;
+		}
+		this.observations.invalidation(id, () -> mark(id, committedVersion, new CommittedValue(json, ttl)));
 	}
 
 	/** Marks the product deleted: call after the deleting transaction committed. */
 	public void invalidateDeleted(long id) {
-		this.observations.invalidation(id, () -> mark(id, DELETED));
+		this.observations.invalidation(id, () -> mark(id, DELETED, null));
 	}
 
 	/**
@@ -291,7 +312,7 @@ public class ProductInvalidations implements SmartLifecycle {
 	 * @return whether Redis holds it safely; if not, it is kept and applied later
 	 */
 	public boolean reconcileDeleted(long id) {
-		return reconciled(id, DELETED, this.guard.call(() -> writeMarker(id, DELETED)));
+		return reconciled(id, DELETED, this.guard.call(() -> writeMarker(id, DELETED, null)));
 	}
 
 	private ReplicatedMarkers.Written writeReconciled(long id, long version, boolean replaceDeletion) {
@@ -307,22 +328,23 @@ public class ProductInvalidations implements SmartLifecycle {
 		}
 		this.near.invalidate(id);
 		this.gutter.invalidate(id);
-		return held(id, version, written.map(ReplicatedMarkers.Written::replicated));
+		return held(id, version, written.map(ReplicatedMarkers.Written::replicated), "invalidated");
 	}
 
-	private void mark(long id, long version) {
-		Optional<Boolean> replicated = applyMarker(id, version);
+	private void mark(long id, long version, CommittedValue value) {
+		Optional<Boolean> replicated = this.guard.call(() -> writeMarker(id, version, value))
+			.map(ReplicatedMarkers.Written::replicated);
 		// After the marker: a near fill that read Redis before it is not kept, and a
 		// later one reads the marker. The gutter likewise, whether or not Redis took the
 		// marker: while Redis is away it is what this instance serves.
 		this.near.invalidate(id);
 		this.gutter.invalidate(id);
-		held(id, version, replicated);
+		held(id, version, replicated, (value != null) ? "updated" : "invalidated");
 	}
 
-	private boolean held(long id, long version, Optional<Boolean> replicated) {
+	private boolean held(long id, long version, Optional<Boolean> replicated, String outcome) {
 		if (replicated.orElse(false)) {
-			log(logger.atInfo(), "invalidated", id).log("CACHE INVALIDATED: {}", id);
+			log(logger.atInfo(), outcome, id).log("CACHE {}: {}", outcome.toUpperCase(Locale.ROOT), id);
 			return true;
 		}
 		this.pending.merge(id, version, Math::max);
@@ -342,10 +364,15 @@ public class ProductInvalidations implements SmartLifecycle {
 	 * safe.
 	 */
 	private Optional<Boolean> applyMarker(long id, long version) {
-		return this.guard.call(() -> writeMarker(id, version)).map(ReplicatedMarkers.Written::replicated);
+		return this.guard.call(() -> writeMarker(id, version, null)).map(ReplicatedMarkers.Written::replicated);
 	}
 
-	private ReplicatedMarkers.Written writeMarker(long id, long version) {
+	/** The final marker; given the committed value, that value instead. */
+	private ReplicatedMarkers.Written writeMarker(long id, long version, CommittedValue value) {
+		if (value != null) {
+			return this.markers.write(INVALIDATE, this.keys.key(id), number(version), bytes("value"),
+					number(value.ttlMillis()), number(this.keys.longestTtlMillis()), value.json());
+		}
 		byte[] state = bytes((version == DELETED) ? "deleted" : "stale");
 		return this.markers.write(INVALIDATE, this.keys.key(id), number(version), state,
 				number(this.keys.markerTtlMillis()), number(this.keys.longestTtlMillis()));
@@ -440,6 +467,11 @@ public class ProductInvalidations implements SmartLifecycle {
 	// format shows the message only.
 	private static LoggingEventBuilder log(LoggingEventBuilder event, String outcome, long id) {
 		return event.addKeyValue("outcome", outcome).addKeyValue("id", id);
+	}
+
+	/** An updated product's JSON, stored after its commit, and its TTL. */
+	private record CommittedValue(byte[] json, long ttlMillis) {
+
 	}
 
 	/** What the change feed's {@link #reconcile} left in Redis. */

@@ -28,8 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the row lock across instances; on SQLite, updates of different products that wait for
  * the one write connection commit together, see {@link UpdateBatches}), a provisional
  * marker inside the transaction (so a process that dies after the commit leaves no old
- * entry behind), the commit, then the final marker and a new generation of the cached
- * list pages. While Redis is unavailable, database reads run inside a bulkhead
+ * entry behind), the commit, then the final marker (after an update, the committed
+ * product itself, so the reads after it are hits) and a new generation of the cached list
+ * pages. While Redis is unavailable, database reads run inside a bulkhead
  * ({@link FallbackReads}), and a product read moments ago is served from the
  * {@link Gutter}.
  */
@@ -179,7 +180,11 @@ class ProductService {
 			this.invalidations.prepareInvalidation(product.getId(), product.getVersion());
 			return ProductResponse.from(product);
 		});
-		afterWrite(created);
+		this.loads.forget(created.id());
+		// A marker, not the value: a new product need not be read soon (an import of
+		// many would fill Redis with products nobody reads).
+		this.invalidations.invalidate(created.id(), created.version());
+		this.pages.invalidateAll();
 		return created;
 	}
 
@@ -206,7 +211,10 @@ class ProductService {
 			changes.applyTo(product);
 			return ProductResponse.from(this.products.saveAndFlush(product));
 		}));
-		afterWrite(updated);
+		this.loads.forget(id);
+		// The committed value instead of a marker: the reads after the update are hits.
+		this.invalidations.storeCommitted(id, updated.version(), this.json.writeValueAsBytes(updated));
+		this.pages.invalidateAll();
 		return updated;
 	}
 
@@ -235,12 +243,6 @@ class ProductService {
 		if (versionMatches != null && !versionMatches.test(product.getVersion())) {
 			throw new PreconditionFailedException(product.getVersion());
 		}
-	}
-
-	private void afterWrite(ProductResponse written) {
-		this.loads.forget(written.id());
-		this.invalidations.invalidate(written.id(), written.version());
-		this.pages.invalidateAll();
 	}
 
 	/**

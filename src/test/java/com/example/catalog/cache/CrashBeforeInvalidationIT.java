@@ -24,9 +24,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The packaged service killed with SIGKILL after a write committed and before its
  * invalidation reached Redis: the proxy in front of Redis holds the first command that
- * carries a final marker ({@code stale} or {@code deleted}), and the process is killed
- * while it waits. A new process on the same database and Redis must not serve what the
- * write replaced.
+ * carries what a write leaves after its commit (an update's {@code value}, a delete's
+ * {@code deleted} marker), and the process is killed while it waits. A new process on the
+ * same database and Redis must not serve what the write replaced.
  */
 @Tag(PackagedService.TAG)
 class CrashBeforeInvalidationIT {
@@ -62,7 +62,7 @@ class CrashBeforeInvalidationIT {
 				awaitCacheHit(service, id);
 			}
 
-			writeThenKill(service, "PUT", "/products/" + updated, "{\"price\": 3.00}", "$5\r\nstale\r\n");
+			writeThenKill(service, "PUT", "/products/" + updated, "{\"price\": 3.00}", "$5\r\nvalue\r\n");
 		}
 		assertThat(entry(environment, updated)).as("the entry of the updated product")
 			.doesNotContainEntry("state", "value");

@@ -152,7 +152,7 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 			.uri(location)
 			.exchange()
 			.expectHeader()
-			.valueEquals("X-Cache", "MISS")
+			.valueEquals("X-Cache", "HIT")
 			.expectBody()
 			.jsonPath("$.price")
 			.isEqualTo(0.10)
@@ -211,14 +211,17 @@ class PostgresTests implements WritesOfOneProductUnderContention {
 	}
 
 	/**
-	 * A PUT answers with the product as PostgreSQL stored it: the reads after it serve
-	 * the same JSON, the {@code timestamptz} included.
+	 * An update leaves in Redis the product as the database stored it: the reads after a
+	 * PUT and after a conditional PATCH are hits of the JSON they answered with, which is
+	 * the JSON a read from the database serves (a new name, a removed description and the
+	 * new timestamp included).
 	 */
 	@Test
-	void aPutAnswersWithTheProductAsTheReadsAfterItServeItOnPostgres() {
+	void anUpdateCachesExactlyWhatADatabaseReadServesOnPostgres() {
 		long id = TestProducts.create(this.http, "Kettle", "20.00", 2);
-		TestProducts.assertPutAnswersAsReadsServe(this.http, id, """
-				{"name": "Kettle II", "description": "", "price": 21.99, "stock_quantity": 5}""");
+		TestProducts.assertUpdatesCacheWhatTheDatabaseServes(this.http, id, """
+				{"name": "Kettle II", "description": "", "price": 21.99, "stock_quantity": 5}""",
+				() -> this.redis.delete(this.keys.key(id)));
 	}
 
 	@Test

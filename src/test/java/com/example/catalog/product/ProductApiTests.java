@@ -154,7 +154,7 @@ class ProductApiTests {
 	}
 
 	@Test
-	void updateChangesOnlyGivenFieldsAndNextReadShowsIt() {
+	void updateChangesOnlyGivenFieldsAndTheNextReadIsAHitOfTheNewVersion() {
 		long id = create("Lamp", "10.00", 5);
 		readTwice(id);
 
@@ -176,28 +176,33 @@ class ProductApiTests {
 			.jsonPath("$.version")
 			.isEqualTo(1);
 
-		assertThat(this.redis.opsForHash().get(key(id), "state")).isNotEqualTo("value");
+		assertThat(this.redis.opsForHash().get(key(id), "version")).isEqualTo("1");
+		long before = this.statements.count();
 		this.http.get()
 			.uri("/products/{id}", id)
 			.exchange()
 			.expectHeader()
-			.valueEquals("X-Cache", "MISS")
+			.valueEquals("X-Cache", "HIT")
 			.expectBody()
 			.jsonPath("$.price")
 			.isEqualTo(99.99)
 			.jsonPath("$.version")
 			.isEqualTo(1);
+		assertThat(this.statements.count()).as("database statements of the read after the update").isEqualTo(before);
 	}
 
 	/**
-	 * A PUT answers with the product as stored: the reads after it serve the same JSON, a
-	 * new name, a removed description and the new timestamp included.
+	 * An update leaves in Redis the product as the database stored it: the reads after a
+	 * PUT and after a conditional PATCH are hits of the JSON they answered with, which is
+	 * the JSON a read from the database serves (a new name, a removed description and the
+	 * new timestamp included).
 	 */
 	@Test
-	void aPutAnswersWithTheProductAsTheReadsAfterItServeIt() {
+	void anUpdateCachesExactlyWhatADatabaseReadServes() {
 		long id = create("Teapot", "12.50", 3);
-		TestProducts.assertPutAnswersAsReadsServe(this.http, id, """
-				{"name": "Teapot XL", "description": "", "price": 13.05, "stock_quantity": 4}""");
+		TestProducts.assertUpdatesCacheWhatTheDatabaseServes(this.http, id, """
+				{"name": "Teapot XL", "description": "", "price": 13.05, "stock_quantity": 4}""",
+				() -> this.redis.delete(this.keys.key(id)));
 	}
 
 	/**

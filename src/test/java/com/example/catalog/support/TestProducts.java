@@ -89,15 +89,48 @@ public final class TestProducts {
 	}
 
 	/**
-	 * Asserts that a PUT of this body answers with the product as the reads after it
-	 * serve it, from the database and then from the cache: every field, the timestamps
-	 * included, as the database stored them.
+	 * Asserts what an update leaves in the cache: the reads after a PUT of this body (and
+	 * after a conditional PATCH of the description, {@code If-Match} naming the version
+	 * the PUT made) are hits of exactly the JSON it answered with, byte for byte the JSON
+	 * a read from the database serves once the cached entry is gone
+	 * ({@code dropCachedEntry}): every field, the timestamps included, as the database
+	 * stored them.
 	 */
-	public static void assertPutAnswersAsReadsServe(RestTestClient http, long id, String body) {
-		Map<String, Object> written = put(http, id, body);
-		assertThat(read(http, id).getResponseBody()).isEqualTo(written);
-		awaitCacheHit(http, id);
-		assertThat(read(http, id).getResponseBody()).isEqualTo(written);
+	public static void assertUpdatesCacheWhatTheDatabaseServes(RestTestClient http, long id, String body,
+			Runnable dropCachedEntry) {
+		String put = okJson(http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body(body));
+		assertCachedAsTheDatabaseServes(http, id, put, dropCachedEntry);
+		String version = String.valueOf(((Number) read(http, id).getResponseBody().get("version")).longValue());
+		String patched = okJson(http.patch()
+			.uri("/products/{id}", id)
+			.contentType(MediaType.valueOf("application/merge-patch+json"))
+			.header("If-Match", "\"" + version + "\"")
+			.body("{\"description\": \"patched\"}"));
+		assertCachedAsTheDatabaseServes(http, id, patched, dropCachedEntry);
+	}
+
+	private static String okJson(RestTestClient.RequestHeadersSpec<?> request) {
+		return request.exchange().expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
+	}
+
+	private static void assertCachedAsTheDatabaseServes(RestTestClient http, long id, String written,
+			Runnable dropCachedEntry) {
+		assertThat(readJson(http, id, "HIT")).as("the read after the update").isEqualTo(written);
+		dropCachedEntry.run();
+		assertThat(readJson(http, id, "MISS")).as("the read from the database").isEqualTo(written);
+	}
+
+	private static String readJson(RestTestClient http, long id, String cache) {
+		return http.get()
+			.uri("/products/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", cache)
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
 	}
 
 	/** Reads a page of the list ({@code GET /products?<query>}); fails unless 200. */
