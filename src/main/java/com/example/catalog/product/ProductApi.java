@@ -239,7 +239,7 @@ interface ProductApi {
 	@ApiResponse(responseCode = "429", ref = "#/components/responses/TooManyRequests")
 	@ApiResponse(responseCode = "500", ref = "#/components/responses/InternalError")
 	@ApiResponse(responseCode = "503", ref = "#/components/responses/Unavailable")
-	ResponseEntity<ProductResponse> update(
+	ResponseEntity<byte[]> update(
 			@Parameter(description = "The product id", example = ID_EXAMPLE,
 					schema = @Schema(type = "string", pattern = ID_PATTERN, maxLength = 19)) String id,
 			@Parameter(hidden = true) String ifMatch, ProductRequest changes);
@@ -270,7 +270,7 @@ interface ProductApi {
 	@ApiResponse(responseCode = "429", ref = "#/components/responses/TooManyRequests")
 	@ApiResponse(responseCode = "500", ref = "#/components/responses/InternalError")
 	@ApiResponse(responseCode = "503", ref = "#/components/responses/Unavailable")
-	ResponseEntity<ProductResponse> patch(
+	ResponseEntity<byte[]> patch(
 			@Parameter(description = "The product id", example = ID_EXAMPLE,
 					schema = @Schema(type = "string", pattern = ID_PATTERN, maxLength = 19)) String id,
 			@Parameter(hidden = true) String ifMatch, @Parameter(hidden = true) JsonNode patch,

@@ -126,7 +126,7 @@ class ProductController implements ProductApi {
 	@Override
 	@PutMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE,
 			produces = MediaType.APPLICATION_JSON_VALUE)
-	public ResponseEntity<ProductResponse> update(@PathVariable String id,
+	public ResponseEntity<byte[]> update(@PathVariable String id,
 			@RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
 			@Valid @RequestBody ProductRequest changes) {
 		long productId = productId(id);
@@ -139,7 +139,7 @@ class ProductController implements ProductApi {
 
 	@Override
 	@PatchMapping(path = "/{id}", consumes = MERGE_PATCH_JSON, produces = MediaType.APPLICATION_JSON_VALUE)
-	public ResponseEntity<ProductResponse> patch(@PathVariable String id,
+	public ResponseEntity<byte[]> patch(@PathVariable String id,
 			@RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch, @RequestBody JsonNode patch,
 			HttpServletRequest request) {
 		long productId = productId(id);
@@ -170,8 +170,12 @@ class ProductController implements ProductApi {
 		return ResponseEntity.noContent().build();
 	}
 
-	private static ResponseEntity<ProductResponse> written(ProductResponse product) {
-		return ResponseEntity.ok().eTag(EntityTags.of(product.version())).body(product);
+	// The JSON the update stored in Redis: the reads after it answer the same bytes.
+	private static ResponseEntity<byte[]> written(ProductService.ProductJson product) {
+		return ResponseEntity.ok()
+			.contentType(MediaType.APPLICATION_JSON)
+			.eTag(EntityTags.of(product.version()))
+			.body(product.json());
 	}
 
 	// Only the plain decimal form: Spring's own conversion would also read " 1", "+1",

@@ -97,7 +97,7 @@ class ProductService {
 			case GUTTER -> new CachedJson(lookup.json(), lookup.version(), Outcome.GUTTER);
 			case ABSENT -> throw new ProductNotFoundException(id);
 			case MISS, BYPASS -> {
-				Loaded loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
+				ProductJson loaded = this.loads.load(id, () -> loadAndCache(id, lookup.outcome()))
 					.orElseThrow(() -> new ProductNotFoundException(id));
 				if (loaded.version() < lookup.version()) {
 					// The load joined started before a write whose marker this lookup saw
@@ -110,7 +110,7 @@ class ProductService {
 		};
 	}
 
-	private Optional<Loaded> loadAndCache(long id, Outcome outcome) {
+	private Optional<ProductJson> loadAndCache(long id, Outcome outcome) {
 		FillLeases.Claim claim = FillLeases.Claim.unleased(id);
 		if (outcome == Outcome.MISS) {
 			// Callers that missed just before the previous load filled the cache end up
@@ -119,7 +119,7 @@ class ProductService {
 			claim = this.leases.claim(id);
 			Lookup again = claim.lookup();
 			if (again.outcome() == Outcome.HIT) {
-				return Optional.of(new Loaded(again.version(), again.json()));
+				return Optional.of(new ProductJson(again.version(), again.json()));
 			}
 			if (again.outcome() == Outcome.ABSENT) {
 				return Optional.empty();
@@ -151,7 +151,7 @@ class ProductService {
 			this.cache.put(id, product.get().getVersion(), body);
 		}
 		this.gutter.keep(kept, product.get().getVersion(), body);
-		return Optional.of(new Loaded(product.get().getVersion(), body));
+		return Optional.of(new ProductJson(product.get().getVersion(), body));
 	}
 
 	/**
@@ -194,7 +194,7 @@ class ProductService {
 	 * writes of one product apply one after the other, each to what the one before it
 	 * committed: no write fails because another changed the product at the same moment.
 	 */
-	ProductResponse update(long id, ProductRequest changes, LongPredicate versionMatches) {
+	ProductJson update(long id, ProductRequest changes, LongPredicate versionMatches) {
 		ProductResponse updated = this.writers.oneAtATime(id, () -> this.updates.apply(() -> {
 			// UpdateBatches writes the provisional marker before the commit.
 			if (versionMatches == null) {
@@ -213,9 +213,11 @@ class ProductService {
 		}));
 		this.loads.forget(id);
 		// The committed value instead of a marker: the reads after the update are hits.
-		this.invalidations.storeCommitted(id, updated.version(), this.json.writeValueAsBytes(updated));
+		// The same bytes answer the write.
+		byte[] body = this.json.writeValueAsBytes(updated);
+		this.invalidations.storeCommitted(id, updated.version(), body);
 		this.pages.invalidateAll();
-		return updated;
+		return new ProductJson(updated.version(), body);
 	}
 
 	/**
@@ -257,7 +259,13 @@ class ProductService {
 
 	}
 
-	private record Loaded(long version, byte[] json) {
+	/**
+	 * A product's response body and its version, as Redis holds them.
+	 *
+	 * @param version the product's version, as in the JSON
+	 * @param json the response body
+	 */
+	record ProductJson(long version, byte[] json) {
 
 	}
 
