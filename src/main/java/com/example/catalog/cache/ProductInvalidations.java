@@ -332,8 +332,7 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	private void mark(long id, long version, CommittedValue value) {
-		Optional<Boolean> replicated = this.guard.call(() -> writeMarker(id, version, value))
-			.map(ReplicatedMarkers.Written::replicated);
+		Optional<Boolean> replicated = applyMarker(id, version, value);
 		// After the marker: a near fill that read Redis before it is not kept, and a
 		// later one reads the marker. The gutter likewise, whether or not Redis took the
 		// marker: while Redis is away it is what this instance serves.
@@ -363,8 +362,8 @@ public class ProductInvalidations implements SmartLifecycle {
 	 * replica acknowledged it in time (a fail-over could still lose it), true if it is
 	 * safe.
 	 */
-	private Optional<Boolean> applyMarker(long id, long version) {
-		return this.guard.call(() -> writeMarker(id, version, null)).map(ReplicatedMarkers.Written::replicated);
+	private Optional<Boolean> applyMarker(long id, long version, CommittedValue value) {
+		return this.guard.call(() -> writeMarker(id, version, value)).map(ReplicatedMarkers.Written::replicated);
 	}
 
 	/** The final marker; given the committed value, that value instead. */
@@ -415,7 +414,7 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	private boolean applyKept(Map.Entry<Long, Long> kept) {
-		if (!applyMarker(kept.getKey(), kept.getValue()).orElse(false)) {
+		if (!applyMarker(kept.getKey(), kept.getValue(), null).orElse(false)) {
 			return false;
 		}
 		this.pending.remove(kept.getKey(), kept.getValue());

@@ -68,24 +68,12 @@ public final class TestProducts {
 
 	/** Updates a product with a PUT of this body; fails unless the answer is 200. */
 	public static void update(RestTestClient http, long id, String body) {
-		put(http, id, body);
+		putJson(http, id, body);
 	}
 
-	/**
-	 * Updates a product with a PUT of this body; fails unless the answer is 200, and
-	 * returns the product it answered with.
-	 */
-	public static Map<String, Object> put(RestTestClient http, long id, String body) {
-		return http.put()
-			.uri("/products/{id}", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.body(body)
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(JSON_OBJECT)
-			.returnResult()
-			.getResponseBody();
+	// The product a PUT of this body answered with, as the bytes it sent.
+	private static String putJson(RestTestClient http, long id, String body) {
+		return okJson(http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body(body));
 	}
 
 	/**
@@ -98,7 +86,7 @@ public final class TestProducts {
 	 */
 	public static void assertUpdatesCacheWhatTheDatabaseServes(RestTestClient http, long id, String body,
 			Runnable dropCachedEntry) {
-		String put = okJson(http.put().uri("/products/{id}", id).contentType(MediaType.APPLICATION_JSON).body(body));
+		String put = putJson(http, id, body);
 		assertCachedAsTheDatabaseServes(http, id, put, dropCachedEntry);
 		String version = String.valueOf(((Number) read(http, id).getResponseBody().get("version")).longValue());
 		String patched = okJson(http.patch()
