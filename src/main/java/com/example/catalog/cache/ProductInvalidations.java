@@ -1,6 +1,7 @@
 package com.example.catalog.cache;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -280,15 +281,31 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	/**
-	 * The change feed's invalidation: the database holds this version of the product now,
-	 * whoever wrote it. Unlike {@link #invalidate} it keeps a value of that version (the
-	 * feed also sees the service's own writes, already marked and maybe filled again
-	 * since). It leaves a deletion marker alone: the feed may have read the row before
-	 * the service deleted it, and only a second read tells (see
-	 * {@link #reconcileRestored}).
+	 * The change feed's invalidations: the database holds these versions of these
+	 * products now, whoever wrote them. Unlike {@link #invalidate} it keeps a value of
+	 * that version (the feed also sees the service's own writes, already in Redis and
+	 * maybe read since). It leaves a deletion marker alone: the feed may have read the
+	 * row before the service deleted it, and only a second read tells (see
+	 * {@link #reconcileRestored}). Every marker is sent before any answer is awaited: a
+	 * batch of the feed costs one round trip, not one per product.
+	 * @param versions product id to the version the database holds
+	 * @return what each product's marker left in Redis
 	 */
-	public Reconciled reconcile(long id, long version) {
-		Optional<ReplicatedMarkers.Written> written = this.guard.call(() -> writeReconciled(id, version, false));
+	public Map<Long, Reconciled> reconcileAll(Map<Long, Long> versions) {
+		if (versions.isEmpty()) {
+			return Map.of();
+		}
+		Map<String, byte[][]> arguments = new LinkedHashMap<>();
+		versions.forEach((id, version) -> arguments.put(this.keys.key(id), reconcileArguments(version, false)));
+		Optional<Map<String, ReplicatedMarkers.Written>> written = this.guard
+			.call(() -> this.markers.writeAll(RECONCILE, arguments));
+		Map<Long, Reconciled> reconciled = new LinkedHashMap<>();
+		versions.forEach((id, version) -> reconciled.put(id,
+				outcome(id, version, written.map((all) -> all.get(this.keys.key(id))))));
+		return reconciled;
+	}
+
+	private Reconciled outcome(long id, long version, Optional<ReplicatedMarkers.Written> written) {
 		if (written.isPresent() && written.get().answer() == DELETION_KEPT) {
 			this.near.invalidate(id);
 			this.gutter.invalidate(id);
@@ -298,7 +315,7 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	/**
-	 * The change feed's invalidation of a row it read again after {@link #reconcile}
+	 * The change feed's invalidation of a row it read again after {@link #reconcileAll}
 	 * found a deletion marker, and found there: it was inserted again after the deletion
 	 * (a restore), so its version replaces the marker.
 	 * @return whether Redis holds it safely; if not, it is kept and applied later
@@ -316,8 +333,12 @@ public class ProductInvalidations implements SmartLifecycle {
 	}
 
 	private ReplicatedMarkers.Written writeReconciled(long id, long version, boolean replaceDeletion) {
-		return this.markers.write(RECONCILE, this.keys.key(id), number(version), number(this.keys.markerTtlMillis()),
-				number(this.keys.longestTtlMillis()), bytes(replaceDeletion ? "1" : "0"));
+		return this.markers.write(RECONCILE, this.keys.key(id), reconcileArguments(version, replaceDeletion));
+	}
+
+	private byte[][] reconcileArguments(long version, boolean replaceDeletion) {
+		return new byte[][] { number(version), number(this.keys.markerTtlMillis()),
+				number(this.keys.longestTtlMillis()), bytes(replaceDeletion ? "1" : "0") };
 	}
 
 	private boolean reconciled(long id, long version, Optional<ReplicatedMarkers.Written> written) {
@@ -473,7 +494,7 @@ public class ProductInvalidations implements SmartLifecycle {
 
 	}
 
-	/** What the change feed's {@link #reconcile} left in Redis. */
+	/** What the change feed's {@link #reconcileAll} left in Redis. */
 	public enum Reconciled {
 
 		/** The database's version, or a newer one: safe. */

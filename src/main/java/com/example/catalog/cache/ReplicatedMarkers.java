@@ -1,13 +1,19 @@
 package com.example.catalog.cache;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
@@ -83,6 +89,68 @@ class ReplicatedMarkers {
 			throw silent;
 		}
 		return new Written(answer, acknowledged(master));
+	}
+
+	/**
+	 * Runs a marker script for each key, every command sent before any answer is awaited
+	 * (one round trip per master instead of one per key), then waits once per master that
+	 * has replicas, as {@link #write} does. Throws when Redis fails any of them.
+	 * @param arguments each key's arguments, in the order they are sent
+	 * @return per key, the script's answer and whether its marker is known to be on a
+	 * replica
+	 */
+	Map<String, Written> writeAll(RedisScript<Long> script, Map<String, byte[][]> arguments) {
+		Map<String, StatefulRedisConnection<byte[], byte[]>> masters = new LinkedHashMap<>();
+		Map<String, RedisFuture<Long>> answers = new LinkedHashMap<>();
+		arguments.forEach((key, keyArguments) -> {
+			StatefulRedisConnection<byte[], byte[]> master = masterOf(key);
+			masters.put(key, master);
+			answers.put(key,
+					master.async()
+						.evalsha(script.getSha1(), ScriptOutputType.INTEGER,
+								new byte[][] { key.getBytes(StandardCharsets.UTF_8) }, keyArguments));
+		});
+		Map<String, Long> answered = new LinkedHashMap<>();
+		try {
+			for (Map.Entry<String, RedisFuture<Long>> answer : answers.entrySet()) {
+				answered.put(answer.getKey(), awaitAnswer(answer.getValue(), masters.get(answer.getKey())));
+			}
+		}
+		catch (RedisCommandTimeoutException silent) {
+			reset();
+			throw silent;
+		}
+		catch (RedisNoScriptException notLoaded) {
+			// A Redis restarted since the script was loaded: one by one, which loads it.
+			Map<String, Written> written = new LinkedHashMap<>();
+			arguments.forEach((key, keyArguments) -> written.put(key, write(script, key, keyArguments)));
+			return written;
+		}
+		Map<StatefulRedisConnection<byte[], byte[]>, Boolean> acknowledged = new HashMap<>();
+		Map<String, Written> written = new LinkedHashMap<>();
+		answered.forEach((key, answer) -> written.put(key,
+				new Written(answer, acknowledged.computeIfAbsent(masters.get(key), this::acknowledged))));
+		return written;
+	}
+
+	/**
+	 * Lettuce times out each command itself; this bounds only a wait it failed to end.
+	 */
+	private static long awaitAnswer(RedisFuture<Long> answer, StatefulRedisConnection<byte[], byte[]> master) {
+		try {
+			return answer.get(master.getTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+		}
+		catch (ExecutionException failed) {
+			throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
+					: new IllegalStateException(failed.getCause());
+		}
+		catch (TimeoutException late) {
+			throw new RedisCommandTimeoutException("Markers were not answered in time");
+		}
+		catch (InterruptedException interrupted) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
+		}
 	}
 
 	private static long evaluate(RedisCommands<byte[], byte[]> commands, RedisScript<Long> script, byte[][] keys,

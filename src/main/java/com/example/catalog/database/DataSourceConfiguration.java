@@ -32,6 +32,8 @@ class DataSourceConfiguration {
 
 	private static final String SQLITE_PREFIX = "jdbc:sqlite:";
 
+	private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
+
 	/**
 	 * Readers at once on SQLite's read pool: the machine's cores are the limit anyway.
 	 */
@@ -44,6 +46,12 @@ class DataSourceConfiguration {
 		boolean sqlite = url != null && url.startsWith(SQLITE_PREFIX);
 		if (sqlite) {
 			configureSqlite(dataSource, url.substring(SQLITE_PREFIX.length()));
+		}
+		else if (url != null && url.startsWith(POSTGRESQL_PREFIX)) {
+			// The service's own changes then notify no change feed (migration V4): it
+			// puts what it commits in Redis itself, and a notifying commit waits for
+			// every other one.
+			dataSource.setConnectionInitSql("SET catalog.writer = 'product-catalog'");
 		}
 		// After the settings above, so that spring.datasource.hikari.* still wins.
 		Binder.get(environment).bind("spring.datasource.hikari", Bindable.ofInstance(dataSource));

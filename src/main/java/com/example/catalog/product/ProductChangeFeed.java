@@ -7,6 +7,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import com.example.catalog.cache.CacheProperties;
 import com.example.catalog.cache.ProductInvalidations;
+import com.example.catalog.cache.ProductInvalidations.Reconciled;
 import com.example.catalog.cache.ProductKeys;
 import com.example.catalog.cache.ProductPageCache;
 import com.example.catalog.cache.RedisGuard;
@@ -395,24 +397,29 @@ class ProductChangeFeed implements SmartLifecycle {
 		}
 		Set<Long> ids = changes.stream().map(Change::productId).collect(Collectors.toCollection(LinkedHashSet::new));
 		Map<Long, Row> rows = readRows(ids);
+		if (!this.running) {
+			// Stopping: the batch is applied again from the table's cursor.
+			return false;
+		}
 		boolean held = true;
-		List<Long> deletionMarked = new ArrayList<>();
+		Map<Long, Long> versions = new LinkedHashMap<>();
 		for (long id : ids) {
-			if (!this.running) {
-				// Stopping: the batch is applied again from the table's cursor.
-				return false;
-			}
 			this.loads.forget(id);
 			Row row = rows.get(id);
 			if (row == null) {
 				held &= this.invalidations.reconcileDeleted(id);
-				continue;
 			}
-			switch (this.invalidations.reconcile(id, row.version())) {
+			else {
+				versions.put(id, row.version());
+			}
+		}
+		List<Long> deletionMarked = new ArrayList<>();
+		for (Map.Entry<Long, Reconciled> marked : this.invalidations.reconcileAll(versions).entrySet()) {
+			switch (marked.getValue()) {
 				case HELD -> {
 				}
 				case KEPT_FOR_LATER -> held = false;
-				case DELETION_KEPT -> deletionMarked.add(id);
+				case DELETION_KEPT -> deletionMarked.add(marked.getKey());
 			}
 		}
 		// A deletion marker newer than this batch's read of the row: the service deleted

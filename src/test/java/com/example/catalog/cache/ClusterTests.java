@@ -136,20 +136,7 @@ class ClusterTests {
 			.isOk()
 			.expectHeader()
 			.valueEquals("X-Cache-Counts", "hit=0, miss=20, bypass=0");
-		Set<Integer> nodes = new HashSet<>();
-		for (long id : ids) {
-			String slot = RedisTopology.cli(topology.serverPorts().get(0), "CLUSTER", "KEYSLOT", this.keys.key(id))
-				.trim();
-			nodes.add(topology.serverPorts()
-				.stream()
-				// Only a slot's owner holds its keys (others' keys may share the slot).
-				.filter((port) -> RedisTopology.cli(port, "CLUSTER", "COUNTKEYSINSLOT", slot)
-					.trim()
-					.matches("[1-9][0-9]*"))
-				.findFirst()
-				.orElseThrow());
-		}
-		assertThat(nodes).as("masters holding the batch's keys").hasSizeGreaterThan(1);
+		assertThat(mastersHoldingKeysOf(ids)).as("masters holding the batch's keys").isGreaterThan(1);
 
 		Map<String, Object> body = this.http.get()
 			.uri("/products?ids={ids}", asked)
@@ -166,6 +153,54 @@ class ClusterTests {
 		@SuppressWarnings("unchecked")
 		List<Map<String, Object>> items = (List<Map<String, Object>>) body.get("items");
 		assertThat(items).extracting((item) -> ((Number) item.get("id")).longValue()).containsExactlyElementsOf(ids);
+	}
+
+	/**
+	 * The change feed marks a batch's products on the nodes that own their keys, all sent
+	 * before any answer is awaited.
+	 */
+	@Test
+	void aChangeMadeOutsideTheServiceIsServedFromEveryNode() {
+		List<Long> ids = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			long id = TestProducts.create(this.http, "Changed elsewhere " + i, "8.00", 1);
+			TestProducts.read(this.http, id);
+			TestProducts.awaitCacheHit(this.http, id);
+			ids.add(id);
+		}
+		assertThat(mastersHoldingKeysOf(ids)).as("masters holding the products' keys").isGreaterThan(1);
+
+		double deferredBefore = deferredInvalidations();
+		String changed = ids.stream().map(Object::toString).collect(Collectors.joining(","));
+		this.jdbc.update("UPDATE products SET price_cents = 1234 WHERE id IN (" + changed + ")");
+
+		for (long id : ids) {
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
+					.hasToString("12.34"));
+		}
+		assertThat(deferredInvalidations()).as("invalidations Redis did not take").isEqualTo(deferredBefore);
+	}
+
+	private double deferredInvalidations() {
+		return this.meters.get("catalog.cache.invalidations_failed").counter().count();
+	}
+
+	private int mastersHoldingKeysOf(List<Long> ids) {
+		Set<Integer> nodes = new HashSet<>();
+		for (long id : ids) {
+			String slot = RedisTopology.cli(topology.serverPorts().get(0), "CLUSTER", "KEYSLOT", this.keys.key(id))
+				.trim();
+			nodes.add(topology.serverPorts()
+				.stream()
+				// Only a slot's owner holds its keys (others' keys may share the slot).
+				.filter((port) -> RedisTopology.cli(port, "CLUSTER", "COUNTKEYSINSLOT", slot)
+					.trim()
+					.matches("[1-9][0-9]*"))
+				.findFirst()
+				.orElseThrow());
+		}
+		return nodes.size();
 	}
 
 	@Test

@@ -4,10 +4,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.postgresql.PGConnection;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Order;
@@ -109,6 +111,28 @@ class ChangeFeedOnPostgresTests extends ChangeFeedTests {
 			.pollInterval(Duration.ofMillis(5))
 			.untilAsserted(() -> assertThat(TestProducts.read(this.http, id).getResponseBody().get("price"))
 				.hasToString("4.56"));
+	}
+
+	/**
+	 * The service's own writes notify no feed: each instance has already put what it
+	 * committed in Redis (the feed still applies those changes, at its next read), and a
+	 * notification makes PostgreSQL commit the notifying transactions one at a time. A
+	 * writer outside the service still wakes the feeds at once.
+	 */
+	@Test
+	void theServicesOwnWritesNotifyNoFeedButAnOutsideWriteDoes() throws SQLException {
+		long id = cachedProduct();
+		try (Connection listener = connect(); Statement listen = listener.createStatement()) {
+			listen.execute("LISTEN product_changes");
+			PGConnection notifications = listener.unwrap(PGConnection.class);
+			notifications.getNotifications(100);
+			long created = TestProducts.create(this.http, "Quiet writer", "1.00", 1);
+			TestProducts.update(this.http, id, "{\"price\": 3.21}");
+			this.http.delete().uri("/products/{id}", created).exchange().expectStatus().isNoContent();
+			assertThat(notifications.getNotifications(500)).isEmpty();
+			sql("UPDATE products SET price_cents = 654 WHERE id = ?", id);
+			assertThat(notifications.getNotifications(2000)).hasSize(1);
+		}
 	}
 
 	private static double applied(MeterRegistry meters) {

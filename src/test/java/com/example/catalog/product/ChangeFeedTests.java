@@ -134,7 +134,7 @@ abstract class ChangeFeedTests {
 		this.feed.stop();
 		try {
 			this.http.delete().uri("/products/{id}", id).exchange().expectStatus().isNoContent();
-			this.invalidations.reconcile(id, 0);
+			this.invalidations.reconcileAll(Map.of(id, 0L));
 			this.cache.put(id, 0, loadedBeforeTheDelete);
 			this.http.get().uri("/products/{id}", id).exchange().expectStatus().isNotFound();
 			assertThat(this.redis.opsForHash().get(this.keys.key(id), "state")).isEqualTo("deleted");
@@ -413,7 +413,7 @@ abstract class ChangeFeedTests {
 		}
 	}
 
-	private Connection connect() throws SQLException {
+	Connection connect() throws SQLException {
 		return DriverManager.getConnection(this.databaseUrl);
 	}
 
