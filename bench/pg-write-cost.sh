@@ -7,7 +7,10 @@
 # migrations (src/main/resources/db/migration/postgresql, applied in order with psql, so the
 # triggers of the change feed and of the version guard are there) and N products. Then, each for
 # PHASE_S s with CLIENTS pgbench clients on prepared statements:
-#  update           BEGIN; the service's UPDATE ... RETURNING of a new price; COMMIT
+#  update           BEGIN; the service's UPDATE ... RETURNING of a new price; COMMIT, as a writer
+#                   outside the service sends it (its commit notifies the change feeds)
+#  update-service   the same from a session that sets catalog.writer as the service's pool does:
+#                   no notification (migration V4)
 #  update-no-feed   the same with the change feed's two triggers disabled (products_record_change,
 #                   products_notify_change), to show what the feed costs each write
 #  update-no-trig   the same with every trigger of the table disabled
@@ -57,12 +60,12 @@ EOF
 
 HZ="$(getconf CLK_TCK)"
 RESULTS=()
-# phase NAME SCRIPT: one pgbench run; appends "NAME tx tps machine_ms pgbench_ms". The machine's
+# phase NAME SCRIPT [PGOPTIONS]: one pgbench run; appends "NAME tx tps machine_ms pgbench_ms". The machine's
 # CPU and pgbench's own (a child this shell reaps) come from bench_cpu_mark.
 phase() {
-	local name="$1" script="$2" before after tx tps
+	local name="$1" script="$2" options="${3:-}" before after tx tps
 	before="$(bench_cpu_mark)"
-	PGOPTIONS="-c search_path=$SCHEMA" \
+	PGOPTIONS="-c search_path=$SCHEMA $options" \
 		pgbench -h 127.0.0.1 -U postgres -n -M prepared -c "$CLIENTS" -j 2 -T "$PHASE_S" -f "$script" test \
 		>"$T/pgbench-$name.txt" 2>&1 || { cat "$T/pgbench-$name.txt" >&2; die "pgbench failed ($name)"; }
 	after="$(bench_cpu_mark)"
@@ -79,6 +82,7 @@ bench_wait_quiet
 LOAD_BEFORE="$(bench_loadavg)"
 START="$(date -u +%H:%M:%S)"
 phase update "$T/update.sql"
+phase update-service "$T/update.sql" "-c catalog.writer=product-catalog"
 bench_psql "ALTER TABLE $SCHEMA.products DISABLE TRIGGER products_record_change, DISABLE TRIGGER products_notify_change" >/dev/null
 phase update-no-feed "$T/update.sql"
 bench_psql "ALTER TABLE $SCHEMA.products DISABLE TRIGGER USER" >/dev/null
