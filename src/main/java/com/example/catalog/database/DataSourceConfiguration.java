@@ -25,7 +25,8 @@ import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
  * file, and a connection timeout of a few seconds ({@link DatabaseProperties}). Any
  * {@code spring.datasource.hikari.*} property still overrides what is set here. On
  * SQLite, read-only transactions get a small pool of their own (see
- * {@link SqliteDataSource}).
+ * {@link SqliteDataSource}); on PostgreSQL each connection names itself the service's
+ * ({@code catalog.writer}), so that its writes notify no change feed.
  */
 @Configuration(proxyBeanMethods = false)
 class DataSourceConfiguration {

@@ -50,9 +50,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * elsewhere. Its position is a row of {@code product_change_cursor} per cache (key
  * prefix), shared by the instances: on PostgreSQL one instance at a time applies a batch
  * (it locks the row, the others skip it); on SQLite they may apply one twice, which
- * changes nothing. A notification (PostgreSQL's {@code LISTEN}) or a short poll wakes it;
- * at start-up it catches up before the server takes requests. A batch Redis could not
- * take is applied again, and its products are read around the cache meanwhile.
+ * changes nothing. A notification (PostgreSQL's {@code LISTEN}; the service's own writes
+ * send none, migration V4) or a short poll wakes it; at start-up it catches up before the
+ * server takes requests. A batch Redis could not take is applied again, and its products
+ * are read around the cache meanwhile.
  */
 @Component
 class ProductChangeFeed implements SmartLifecycle {
@@ -64,10 +65,10 @@ class ProductChangeFeed implements SmartLifecycle {
 
 	/**
 	 * The least time between two reads woken by notifications. Under a stream of writes
-	 * every commit notifies (the service's own too), and reading as they came cost each
-	 * write about 0.1 ms of CPU in the service and in PostgreSQL (BENCHMARKS.md, note
-	 * 21); now the commits of one gap are read together. A change after a quiet spell is
-	 * still read at once.
+	 * from outside the service every commit notifies (the service's own notify none since
+	 * migration V4), and reading as they came cost each write about 0.1 ms of CPU in the
+	 * service and in PostgreSQL (BENCHMARKS.md, note 21); now the commits of one gap are
+	 * read together. A change after a quiet spell is still read at once.
 	 */
 	private static final long NOTIFIED_READ_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
