@@ -28,7 +28,7 @@
 # leaves the products it updated in its last moments to be read again (a miss each) by the next
 # hit phase: a few hundred of its ~100,000 requests. f follows, d comes last (it kills Redis).
 #
-# Prints one table (req/s, p50, p99, p99.9) and the ratios b/a, b/c, d/c, g/a, e/b and ep/bp;
+# Prints one table (req/s, p50, p99, p99.9, 5xx, other non-2xx answers, hits) and the ratios b/a, b/c, d/c, g/a, e/b and ep/bp;
 # writes to OUT_DIR (default bench/results) the table (run.txt), each phase's latency at nine percentiles
 # (latency.dat) and a latency chart drawn from them (latency.png, gnuplot, by
 # bench/plot-latency.sh, which redraws it alone). The exit status is 1 when any request failed
@@ -187,7 +187,7 @@ RUN_AT="$(date -u +%Y-%m-%dT%H:%MZ)"
 {
 	echo "bench/run.sh  $RUN_AT  commit $COMMIT  N=$N  wrk -t$THREADS -c$CONNS  ${PHASE_S}s x $ROUNDS rounds (a, b, c, g, e$([ "$PG" = 0 ] || echo ", bp, ep")), mix warm-up ${WARM_MIX_S}s"
 	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $JDK; JVM flags: ${BENCH_JAVA_OPTS:-none}"
-	printf '%-44s %9s %8s %8s %9s %5s %6s\n' phase "req/s" "p50 ms" "p99 ms" "p99.9 ms" 5xx HIT%
+	printf '%-44s %9s %8s %8s %9s %5s %7s %6s\n' phase "req/s" "p50 ms" "p99 ms" "p99.9 ms" 5xx non-2xx HIT%
 	for p in a b g c f e d bp ep; do
 		[ -n "$(files "$p")" ] || continue
 		case "$p" in
@@ -203,8 +203,8 @@ RUN_AT="$(date -u +%Y-%m-%dT%H:%MZ)"
 		esac
 		hits="$(sum_field "$p" hit)"
 		reqs="$(sum_field "$p" requests)"
-		printf '%-44s %9s %8s %8s %9s %5s %6s\n' "$desc" "$(rps "$p")" "$(pct "$p" 50)" "$(pct "$p" 99)" "$(pct "$p" 99.9)" \
-			"$(sum_field "$p" c5xx)" "$(awk -v h="$hits" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0) ? 100 * h / r : 0 }')"
+		printf '%-44s %9s %8s %8s %9s %5s %7s %6s\n' "$desc" "$(rps "$p")" "$(pct "$p" 50)" "$(pct "$p" 99)" "$(pct "$p" 99.9)" \
+			"$(sum_field "$p" c5xx)" "$(sum_field "$p" non2xx)" "$(awk -v h="$hits" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0) ? 100 * h / r : 0 }')"
 	done
 	if [ "$HAS_NEAR" = 1 ]; then
 		near_ratio="g/a $(ratio "$(rps g)" "$(rps a)") (goal >= 0.8)"
