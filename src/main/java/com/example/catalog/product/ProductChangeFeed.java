@@ -431,8 +431,11 @@ class ProductChangeFeed implements SmartLifecycle {
 				held &= this.invalidations.reconcileRestored(restored.id(), restored.version());
 			}
 		}
-		this.pages.invalidateAll();
+		// The search column first, then the list pages: a page read after the new
+		// generation finds the names as folded. The repair is the service's own write and
+		// notifies no feed (migration V4), so nothing else would start a generation soon.
 		repairSearchNames(rows.values());
+		this.pages.invalidateAll();
 		this.applied.increment(changes.size());
 		logger.debug("Change feed: applied {} changes of {} products", changes.size(), ids.size());
 		return held;
