@@ -8,12 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.micrometer.core.instrument.Counter;
@@ -182,28 +178,19 @@ public class ProductBatchLookup {
 	}
 
 	private static List<byte[]> answer(RedisFuture<List<KeyValue<byte[], byte[]>>> future, long deadline) {
+		List<KeyValue<byte[], byte[]>> values;
 		try {
-			List<KeyValue<byte[], byte[]>> values = future.get(Math.max(0, deadline - System.nanoTime()),
-					TimeUnit.NANOSECONDS);
-			List<byte[]> fields = new ArrayList<>(values.size());
-			values.forEach((value) -> fields.add(value.getValueOrElse(null)));
-			return fields;
+			values = RedisGuard.await(future, deadline, "A batch of HMGETs was not answered in time");
 		}
-		catch (ExecutionException failed) {
-			String message = failed.getCause().getMessage();
-			if (message != null && message.startsWith("WRONGTYPE")) {
+		catch (RuntimeException failed) {
+			if (failed.getMessage() != null && failed.getMessage().startsWith("WRONGTYPE")) {
 				return null;
 			}
-			throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
-					: new IllegalStateException(failed.getCause());
+			throw failed;
 		}
-		catch (TimeoutException late) {
-			throw new RedisCommandTimeoutException("A batch of HMGETs was not answered in time");
-		}
-		catch (InterruptedException interrupted) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
-		}
+		List<byte[]> fields = new ArrayList<>(values.size());
+		values.forEach((value) -> fields.add(value.getValueOrElse(null)));
+		return fields;
 	}
 
 	/**

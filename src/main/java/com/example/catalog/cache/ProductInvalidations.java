@@ -7,15 +7,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
@@ -212,30 +209,15 @@ public class ProductInvalidations implements SmartLifecycle {
 		List<RedisFuture<Long>> answers = new ArrayList<>(versions.size());
 		versions.forEach((id, version) -> answers.add(commands.evalsha(INVALIDATE.getSha1(), ScriptOutputType.INTEGER,
 				new byte[][] { bytes(this.keys.key(id)) }, number(version), state, shortestTtl, longestTtl)));
-		// Lettuce times each command out after the command timeout; this bounds only a
-		// wait it failed to end.
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
 		boolean unknownScript = false;
-		try {
-			for (RedisFuture<Long> answer : answers) {
-				try {
-					answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-				}
-				catch (ExecutionException failed) {
-					if (!(failed.getCause() instanceof RedisNoScriptException)) {
-						throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
-								: new IllegalStateException(failed.getCause());
-					}
-					unknownScript = true;
-				}
+		for (RedisFuture<Long> answer : answers) {
+			try {
+				RedisGuard.await(answer, deadline, "Provisional markers were not answered in time");
 			}
-		}
-		catch (TimeoutException late) {
-			throw new RedisCommandTimeoutException("Provisional markers were not answered in time");
-		}
-		catch (InterruptedException interrupted) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
+			catch (RedisNoScriptException notLoaded) {
+				unknownScript = true;
+			}
 		}
 		if (unknownScript) {
 			versions.forEach((id, version) -> this.redis.execute(INVALIDATE, List.of(this.keys.key(id)),

@@ -16,6 +16,8 @@ import java.util.function.Supplier;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -243,6 +245,30 @@ public class RedisGuard {
 		}
 		if (interrupted) {
 			Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * The answer of a command sent without awaiting it, awaited until {@code deadline}
+	 * ({@link System#nanoTime}): Lettuce times each command out itself, and the deadline
+	 * bounds only a wait it failed to end. An error Redis answered is thrown as Lettuce
+	 * made it.
+	 * @param late the message of the timeout thrown past the deadline
+	 */
+	static <T> T await(RedisFuture<T> answer, long deadline, String late) {
+		try {
+			return answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+		}
+		catch (ExecutionException failed) {
+			throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
+					: new IllegalStateException(failed.getCause());
+		}
+		catch (TimeoutException notAnswered) {
+			throw new RedisCommandTimeoutException(late);
+		}
+		catch (InterruptedException interrupted) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
 		}
 	}
 

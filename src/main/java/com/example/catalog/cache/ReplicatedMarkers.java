@@ -6,9 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
@@ -113,7 +110,10 @@ class ReplicatedMarkers {
 		Map<String, Long> answered = new LinkedHashMap<>();
 		try {
 			for (Map.Entry<String, RedisFuture<Long>> answer : answers.entrySet()) {
-				answered.put(answer.getKey(), awaitAnswer(answer.getValue(), masters.get(answer.getKey())));
+				// Its master's command timeout, and a second more.
+				long deadline = System.nanoTime() + masters.get(answer.getKey()).getTimeout().plusSeconds(1).toNanos();
+				answered.put(answer.getKey(),
+						RedisGuard.await(answer.getValue(), deadline, "Markers were not answered in time"));
 			}
 		}
 		catch (RedisCommandTimeoutException silent) {
@@ -131,26 +131,6 @@ class ReplicatedMarkers {
 		answered.forEach((key, answer) -> written.put(key,
 				new Written(answer, acknowledged.computeIfAbsent(masters.get(key), this::acknowledged))));
 		return written;
-	}
-
-	/**
-	 * Lettuce times out each command itself; this bounds only a wait it failed to end.
-	 */
-	private static long awaitAnswer(RedisFuture<Long> answer, StatefulRedisConnection<byte[], byte[]> master) {
-		try {
-			return answer.get(master.getTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-		}
-		catch (ExecutionException failed) {
-			throw (failed.getCause() instanceof RuntimeException runtime) ? runtime
-					: new IllegalStateException(failed.getCause());
-		}
-		catch (TimeoutException late) {
-			throw new RedisCommandTimeoutException("Markers were not answered in time");
-		}
-		catch (InterruptedException interrupted) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while awaiting Redis", interrupted);
-		}
 	}
 
 	private static long evaluate(RedisCommands<byte[], byte[]> commands, RedisScript<Long> script, byte[][] keys,
